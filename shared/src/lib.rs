@@ -1,0 +1,6 @@
+//! tern-shared: what both Tern daemons need — the wire format (RFC 1035 and friends),
+//! DNSSEC primitives (RFC 4034, 5155, 6605, 8080), the master-file loader (RFC 1035 §5),
+//! config, sockets, metrics and the control endpoint.
+#![warn(missing_docs)]
+
+pub mod wire;

@@ -1,0 +1,1 @@
+//! Harness for whole-binary tests.
