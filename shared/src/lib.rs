@@ -3,4 +3,10 @@
 //! config, sockets, metrics and the control endpoint.
 #![warn(missing_docs)]
 
+pub mod config;
+pub mod control;
+pub mod dnssec;
+pub mod metrics;
+pub mod socket;
 pub mod wire;
+pub mod zonefile;

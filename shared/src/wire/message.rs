@@ -179,9 +179,10 @@ impl Edns {
     }
     /// The first Extended DNS Error (info code, extra text) carried, if any.
     pub fn ede(&self) -> Option<(u16, String)> {
-        self.options.iter().find(|(c, d)| *c == OPT_EDE && d.len() >= 2).map(|(_, d)| {
-            (u16::from_be_bytes([d[0], d[1]]), String::from_utf8_lossy(&d[2..]).into_owned())
-        })
+        self.options
+            .iter()
+            .find(|(c, d)| *c == OPT_EDE && d.len() >= 2)
+            .map(|(_, d)| (u16::from_be_bytes([d[0], d[1]]), String::from_utf8_lossy(&d[2..]).into_owned()))
     }
 }
 
@@ -264,13 +265,7 @@ fn edns_from_opt(rec: &Record) -> Result<Edns, ParseError> {
         options.push((code, d[p + 4..p + 4 + len].to_vec()));
         p += 4 + len;
     }
-    Ok(Edns {
-        udp_size: rec.class.0,
-        ext_rcode: (rec.ttl >> 24) as u8,
-        version: (rec.ttl >> 16) as u8,
-        flags: rec.ttl as u16,
-        options,
-    })
+    Ok(Edns { udp_size: rec.class.0, ext_rcode: (rec.ttl >> 24) as u8, version: (rec.ttl >> 16) as u8, flags: rec.ttl as u16, options })
 }
 
 /// Reads a possibly compressed name at `pos`; returns it and the offset just after it

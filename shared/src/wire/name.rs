@@ -247,11 +247,7 @@ impl Name {
     pub fn common_labels(&self, other: &Name) -> usize {
         let a: Vec<&[u8]> = self.labels().collect();
         let b: Vec<&[u8]> = other.labels().collect();
-        a.iter()
-            .rev()
-            .zip(b.iter().rev())
-            .take_while(|(x, y)| x.eq_ignore_ascii_case(y))
-            .count()
+        a.iter().rev().zip(b.iter().rev()).take_while(|(x, y)| x.eq_ignore_ascii_case(y)).count()
     }
 }
 

@@ -81,9 +81,7 @@ pub fn layout(rtype: RType) -> Option<&'static [Field]> {
     Some(match rtype {
         RType::A => &[Ipv4],
         RType::AAAA => &[Ipv6],
-        RType::NS | RType::MD | RType::MF | RType::CNAME | RType::MB | RType::MG | RType::MR | RType::PTR => {
-            &[Name(Compressible)]
-        }
+        RType::NS | RType::MD | RType::MF | RType::CNAME | RType::MB | RType::MG | RType::MR | RType::PTR => &[Name(Compressible)],
         RType::DNAME => &[Name(Lower)],
         RType::SOA => &[Name(Compressible), Name(Compressible), U32, U32, U32, U32, U32],
         RType::MINFO => &[Name(Compressible), Name(Compressible)],

@@ -181,7 +181,17 @@ impl<'a> MessageWriter<'a> {
     fn put_rdata(&mut self, rtype: RType, rdata: &[u8]) -> Result<(), Full> {
         let compressible = matches!(
             rtype,
-            RType::NS | RType::MD | RType::MF | RType::CNAME | RType::SOA | RType::MB | RType::MG | RType::MR | RType::PTR | RType::MINFO | RType::MX
+            RType::NS
+                | RType::MD
+                | RType::MF
+                | RType::CNAME
+                | RType::SOA
+                | RType::MB
+                | RType::MG
+                | RType::MR
+                | RType::PTR
+                | RType::MINFO
+                | RType::MX
         );
         if !compressible {
             self.check(rdata.len())?;
