@@ -1,0 +1,1 @@
+//! DNSSEC validation (RFC 4035 §5), sans-I/O.
