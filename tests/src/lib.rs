@@ -1,1 +1,405 @@
-//! Harness for whole-binary tests.
+//! Harness for whole-binary tests: starts the real `tern-auth` / `tern-resolver`
+//! binaries (and peers such as Unbound) on loopback, stops them by PID when the guard
+//! drops, hands out non-colliding loopback addresses, and speaks DNS on the wire.
+//!
+//! Every network operation is bounded in time; nothing leaves 127.0.0.0/8.
+//! Responses are decoded by our own parser and, as a cross-check, by hickory-proto's.
+
+use std::io::{Read, Write};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpStream, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+use tern_shared::wire::message::EDNS_DO;
+use tern_shared::wire::writer::{MessageWriter, Section};
+use tern_shared::wire::{flags, Class, Header, Message, Name, RType};
+
+/// Path of a workspace binary built next to the test executable (`target/<profile>/NAME`).
+/// `cargo test --workspace` builds them first because the binary crates have tests.
+pub fn bin(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    let dir = exe.parent().and_then(Path::parent).expect("target/<profile>");
+    let p = dir.join(name);
+    assert!(p.exists(), "{} is not built; run `cargo build --workspace --bins` (cargo test --workspace does it)", p.display());
+    p
+}
+
+/// The shared lab/conformance folder beside the repository (`../shared`).
+pub fn shared_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared")
+}
+
+/// This crate's fixtures folder.
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+static NEXT_ADDR: AtomicU32 = AtomicU32::new(1);
+
+/// A loopback address no other test in this run uses: 127.A.B.C with A derived from
+/// the process id (test binaries run in parallel) and B.C from a counter.
+pub fn fresh_ip() -> Ipv4Addr {
+    let n = NEXT_ADDR.fetch_add(1, Ordering::Relaxed);
+    let a = 60 + (std::process::id() % 150) as u8;
+    Ipv4Addr::new(127, a, (n / 250) as u8, (n % 250 + 1) as u8)
+}
+
+/// A fresh loopback socket address on `port`.
+pub fn fresh_addr(port: u16) -> SocketAddr {
+    SocketAddr::new(IpAddr::V4(fresh_ip()), port)
+}
+
+/// True if an external program is on PATH.
+pub fn have(program: &str) -> bool {
+    Command::new("sh").arg("-c").arg(format!("command -v {program}")).stdout(Stdio::null()).status().is_ok_and(|s| s.success())
+}
+
+/// A child process stopped by PID (SIGTERM, then SIGKILL after 5 s) when dropped.
+pub struct Proc {
+    child: Child,
+    /// What it is, for messages.
+    pub name: String,
+    /// Its stderr log file.
+    pub log: PathBuf,
+}
+
+impl Proc {
+    /// Starts `program args...` with stdout/stderr to `log`.
+    pub fn spawn(name: &str, program: &Path, args: &[String], log: PathBuf) -> Proc {
+        let out = std::fs::File::create(&log).expect("log file");
+        let err = out.try_clone().expect("log file");
+        let child = Command::new(program)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", program.display()));
+        Proc { child, name: name.into(), log }
+    }
+
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The log written so far.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// True if still running.
+    pub fn running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// Sends a signal by PID.
+    pub fn signal(&self, sig: i32) {
+        // SAFETY: kill(2) on our own child's PID.
+        unsafe {
+            libc::kill(self.child.id() as i32, sig);
+        }
+    }
+
+    /// Stops it: SIGTERM, wait up to 5 s, then SIGKILL.
+    pub fn stop(&mut self) {
+        if !self.running() {
+            return;
+        }
+        self.signal(libc::SIGTERM);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if !self.running() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Options for one query.
+#[derive(Debug, Clone, Copy)]
+pub struct Q {
+    /// Send an OPT record.
+    pub edns: bool,
+    /// Set DO.
+    pub dnssec: bool,
+    /// Set CD.
+    pub cd: bool,
+    /// Set RD.
+    pub rd: bool,
+    /// Set AD.
+    pub ad: bool,
+    /// Use TCP.
+    pub tcp: bool,
+    /// EDNS UDP payload size advertised.
+    pub udp_size: u16,
+    /// EDNS version.
+    pub edns_version: u8,
+}
+
+impl Default for Q {
+    fn default() -> Q {
+        Q { edns: true, dnssec: false, cd: false, rd: false, ad: false, tcp: false, udp_size: 1232, edns_version: 0 }
+    }
+}
+
+impl Q {
+    /// DO=1.
+    pub fn dnssec() -> Q {
+        Q { dnssec: true, ..Q::default() }
+    }
+    /// RD=1 (to a resolver).
+    pub fn rd() -> Q {
+        Q { rd: true, ..Q::default() }
+    }
+    /// RD=1 and DO=1.
+    pub fn rd_dnssec() -> Q {
+        Q { rd: true, dnssec: true, ..Q::default() }
+    }
+}
+
+/// Builds a query packet.
+pub fn build_query(id: u16, name: &str, qtype: RType, q: Q) -> Vec<u8> {
+    let qname: Name = name.parse().expect("query name");
+    let mut f = 0u16;
+    if q.rd {
+        f |= flags::RD;
+    }
+    if q.cd {
+        f |= flags::CD;
+    }
+    if q.ad {
+        f |= flags::AD;
+    }
+    let mut buf = Vec::new();
+    let mut w = MessageWriter::new(&mut buf, 65535, Header { id, flags: f, ..Default::default() });
+    w.question(qname.wire(), qtype, Class::IN).expect("fits");
+    if q.edns {
+        // OPT by hand so the version can be set.
+        let _ = Section::Additional;
+        w.opt(q.udp_size, 0, q.dnssec, None);
+    }
+    w.finish();
+    if q.edns && q.edns_version != 0 {
+        // The OPT TTL's second octet is the version (RFC 6891 §6.1.3).
+        let n = buf.len();
+        buf[n - 11 + 6] = q.edns_version;
+    }
+    buf
+}
+
+/// A response, decoded.
+#[derive(Debug, Clone)]
+pub struct Response {
+    /// Raw bytes.
+    pub raw: Vec<u8>,
+    /// Our decoding.
+    pub msg: Message,
+}
+
+impl Response {
+    /// The full rcode.
+    pub fn rcode(&self) -> u16 {
+        self.msg.rcode()
+    }
+    /// True if `bit` is set in the header.
+    pub fn flag(&self, bit: u16) -> bool {
+        self.msg.header.has(bit)
+    }
+    /// Answer records of `t` as presentation RDATA.
+    pub fn answers(&self, t: RType) -> Vec<String> {
+        self.msg.answers.iter().filter(|r| r.rtype == t).map(|r| r.rdata_text()).collect()
+    }
+    /// Types in a section, in order.
+    pub fn types(section: &[tern_shared::wire::Record]) -> Vec<RType> {
+        section.iter().map(|r| r.rtype).collect()
+    }
+    /// The EDE code, if any.
+    pub fn ede(&self) -> Option<u16> {
+        self.msg.edns.as_ref().and_then(|e| e.ede()).map(|(c, _)| c)
+    }
+    /// A one-line summary for assertion messages.
+    pub fn summary(&self) -> String {
+        let mut s = format!("rcode={} flags={:04x}", self.rcode(), self.msg.header.flags);
+        for (sec, recs) in [("AN", &self.msg.answers), ("NS", &self.msg.authority), ("AR", &self.msg.additional)] {
+            for r in recs.iter() {
+                s.push_str(&format!("\n  {sec} {r}"));
+            }
+        }
+        s
+    }
+}
+
+/// Sends raw bytes over UDP and returns the raw reply, or `None` after `timeout`.
+pub fn udp_exchange(server: SocketAddr, packet: &[u8], timeout: Duration) -> Option<Vec<u8>> {
+    let sock = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).expect("client socket");
+    sock.set_read_timeout(Some(timeout)).ok()?;
+    sock.send_to(packet, server).ok()?;
+    let mut buf = vec![0u8; 65535];
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        match sock.recv_from(&mut buf) {
+            Ok((n, from)) if from == server => return Some(buf[..n].to_vec()),
+            Ok(_) => continue,
+            Err(_) => return None,
+        }
+    }
+    None
+}
+
+/// Sends several length-prefixed messages on one TCP connection (pipelined, RFC 7766
+/// §6.2.1.1) and reads `expect` replies.
+pub fn tcp_exchange(server: SocketAddr, packets: &[Vec<u8>], expect: usize, timeout: Duration) -> Vec<Vec<u8>> {
+    let mut s = TcpStream::connect_timeout(&server, timeout).expect("TCP connect");
+    s.set_read_timeout(Some(timeout)).expect("timeout");
+    let mut out = Vec::new();
+    for p in packets {
+        out.extend_from_slice(&(p.len() as u16).to_be_bytes());
+        out.extend_from_slice(p);
+    }
+    s.write_all(&out).expect("TCP write");
+    let mut replies = Vec::new();
+    for _ in 0..expect {
+        let mut len = [0u8; 2];
+        if s.read_exact(&mut len).is_err() {
+            break;
+        }
+        let mut buf = vec![0u8; u16::from_be_bytes(len) as usize];
+        if s.read_exact(&mut buf).is_err() {
+            break;
+        }
+        replies.push(buf);
+    }
+    replies
+}
+
+/// Decodes a reply with our parser, and checks hickory-proto can decode it too.
+pub fn decode(raw: Vec<u8>) -> Response {
+    let msg = Message::parse(&raw).unwrap_or_else(|e| panic!("our parser rejects the reply: {e}: {raw:02x?}"));
+    if let Err(e) = hickory_proto::op::Message::from_vec(&raw) {
+        panic!("hickory-proto cannot decode the reply ({e}); ours reads:\n{msg:?}");
+    }
+    Response { raw, msg }
+}
+
+/// Asks `server` one question (UDP unless `q.tcp`), bounded to 5 s; panics on no reply.
+pub fn query(server: SocketAddr, name: &str, qtype: RType, q: Q) -> Response {
+    try_query(server, name, qtype, q).unwrap_or_else(|| panic!("no reply from {server} for {name} {qtype}"))
+}
+
+/// As [`query`], returning `None` when no reply arrives.
+pub fn try_query(server: SocketAddr, name: &str, qtype: RType, q: Q) -> Option<Response> {
+    let id = (std::process::id() as u16).wrapping_mul(31).wrapping_add(NEXT_ADDR.fetch_add(1, Ordering::Relaxed) as u16);
+    let packet = build_query(id, name, qtype, q);
+    let raw = if q.tcp {
+        tcp_exchange(server, &[packet], 1, Duration::from_secs(5)).into_iter().next()?
+    } else {
+        udp_exchange(server, &packet, Duration::from_secs(5))?
+    };
+    let r = decode(raw);
+    assert_eq!(r.msg.header.id, id, "reply ID");
+    Some(r)
+}
+
+/// Waits until `server` answers anything over UDP (bounded), or panics with the log.
+pub fn wait_ready(server: SocketAddr, p: &mut Proc) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if !p.running() {
+            panic!("{} exited during start-up:\n{}", p.name, p.log_text());
+        }
+        let packet = build_query(1, "ready.invalid.", RType::SOA, Q::default());
+        if udp_exchange(server, &packet, Duration::from_millis(200)).is_some() {
+            return;
+        }
+    }
+    panic!("{} did not answer on {server} within 30 s:\n{}", p.name, p.log_text());
+}
+
+/// A running tern-auth.
+pub struct Auth {
+    /// The process.
+    pub proc: Proc,
+    /// Its DNS address.
+    pub addr: SocketAddr,
+    /// Its data directory.
+    pub data_dir: PathBuf,
+    /// Its control address, if started with one.
+    pub control: Option<SocketAddr>,
+}
+
+/// Starts tern-auth on a fresh loopback address with `zones` (NAME, FILE) and extra args.
+pub fn start_auth(dir: &Path, zones: &[(&str, &Path)], extra: &[&str]) -> Auth {
+    let addr = fresh_addr(5300);
+    let data_dir = dir.join("auth-data");
+    let mut args =
+        vec!["--listen".to_string(), addr.to_string(), "--data-dir".into(), data_dir.display().to_string(), "--threads".into(), "2".into()];
+    for (name, file) in zones {
+        args.push("--zone".into());
+        args.push(format!("{name}={}", file.display()));
+    }
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let control = extra.iter().position(|a| *a == "--control").and_then(|i| extra.get(i + 1)).and_then(|s| s.parse().ok());
+    let mut proc = Proc::spawn("tern-auth", &bin("tern-auth"), &args, dir.join(format!("auth-{}.log", addr.ip())));
+    wait_ready(addr, &mut proc);
+    Auth { proc, addr, data_dir, control }
+}
+
+/// Runs `tern-auth` with `args` to completion (bounded to 60 s) and returns (status, stdout, stderr).
+pub fn run_auth(args: &[&str]) -> (bool, String, String) {
+    run_bounded(&bin("tern-auth"), args, Duration::from_secs(60))
+}
+
+/// Runs a program to completion within `limit`, killing it by PID if it overruns.
+pub fn run_bounded(program: &Path, args: &[&str], limit: Duration) -> (bool, String, String) {
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()));
+    let deadline = Instant::now() + limit;
+    loop {
+        match child.try_wait() {
+            Ok(Some(_)) => break,
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
+            _ => {
+                let _ = child.kill();
+                break;
+            }
+        }
+    }
+    let out = child.wait_with_output().expect("output");
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+/// A scratch directory removed on drop.
+pub fn scratch() -> tempfile::TempDir {
+    tempfile::Builder::new().prefix("tern-test-").tempdir().expect("temp dir")
+}
+
+/// Waits (bounded) until `cond` holds, polling every 100 ms.
+pub fn eventually(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if cond() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    cond()
+}
+
+/// The DO flag mask, re-exported for tests reading raw OPT flags.
+pub const DO: u16 = EDNS_DO;

@@ -15,16 +15,55 @@ use crate::wire::{Class, Name, RType};
 use data_encoding::{Encoding, BASE32HEX_NOPAD, BASE64, HEXLOWER_PERMISSIVE};
 use std::net::Ipv6Addr;
 
-/// Parses a domain name token, relative names taking `origin` (RFC 1035 §5.1).
+/// Parses a domain name token, relative names taking `origin` (RFC 1035 §5.1). Raw
+/// octets above 0x7f are taken as they are, like `\DDD` escapes.
 pub(crate) fn name(tok: &Token<'_>, origin: &Name) -> Result<Name, Spot> {
-    let err = |kind| Spot::new(tok.line, kind);
+    let err = |error| Spot::new(tok.line, ErrorKind::BadName { text: show(tok.text), error });
     if tok.text.is_empty() {
-        return Err(err(ErrorKind::EmptyName));
+        return Err(Spot::new(tok.line, ErrorKind::EmptyName));
     }
-    // Name::parse works on bytes but takes &str; raw non-UTF-8 bytes must be escaped.
-    let text = std::str::from_utf8(tok.text)
-        .map_err(|_| err(ErrorKind::BadName { text: show(tok.text), error: crate::wire::NameError::BadEscape }))?;
-    Name::parse(text, Some(origin)).map_err(|e| err(ErrorKind::BadName { text: show(tok.text), error: e }))
+    let escaped;
+    let text = match std::str::from_utf8(tok.text) {
+        Ok(s) => s,
+        Err(_) => {
+            escaped = escape_high_octets(tok.text);
+            &escaped
+        }
+    };
+    Name::parse(text, Some(origin)).map_err(err)
+}
+
+/// `text` with every octet above 0x7f written as `\DDD`, so that it is valid UTF-8 and
+/// means the same octets to `Name::parse`.
+fn escape_high_octets(text: &[u8]) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut i = 0;
+    while i < text.len() {
+        let mut b = text[i];
+        if b == b'\\' {
+            match text.get(i + 1) {
+                // `\X` with a high X is that octet.
+                Some(&x) if x > 0x7f => {
+                    b = x;
+                    i += 1;
+                }
+                Some(&x) => {
+                    out.push('\\');
+                    out.push(x as char);
+                    i += 2;
+                    continue;
+                }
+                None => {}
+            }
+        }
+        if b > 0x7f {
+            out.push_str(&format!("\\{b:03}"));
+        } else {
+            out.push(b as char);
+        }
+        i += 1;
+    }
+    out
 }
 
 /// A TTL (RFC 2308 §4 with BIND units), at most [`MAX_TTL`] (RFC 2181 §8).
@@ -533,6 +572,15 @@ mod tests {
         assert!(matches!(unescape(b"\\256", &mut v), Err(ErrorKind::BadEscape(_))));
         assert!(matches!(unescape(b"ab\\", &mut v), Err(ErrorKind::BadEscape(_))));
         assert!(matches!(unescape(b"\\12", &mut v), Err(ErrorKind::BadEscape(_))));
+    }
+
+    #[test]
+    fn names_take_raw_high_octets_as_they_are() {
+        let origin = Name::root();
+        let tok = |text| Token { text, line: 1, quoted: false, joined: false };
+        assert_eq!(name(&tok(b"a\xff\\\xfe.b."), &origin).unwrap().wire(), b"\x03a\xff\xfe\x01b\x00");
+        assert_eq!(name(&tok("\u{e9}t\u{e9}.".as_bytes()), &origin).unwrap().wire(), b"\x05\xc3\xa9t\xc3\xa9\x00");
+        assert!(matches!(name(&tok(b"\xff\\"), &origin), Err(Spot { kind: ErrorKind::BadName { .. }, .. })));
     }
 
     #[test]

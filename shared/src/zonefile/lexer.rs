@@ -157,7 +157,10 @@ impl<'a> Lexer<'a> {
 mod tests {
     use super::*;
 
-    fn records(text: &str) -> Result<Vec<(bool, Vec<(String, usize, bool)>)>, Spot> {
+    /// (blank owner, [(text, line, quoted)]) per logical record.
+    type Records = Vec<(bool, Vec<(String, usize, bool)>)>;
+
+    fn records(text: &str) -> Result<Records, Spot> {
         let mut lx = Lexer::new(text.as_bytes());
         let mut out = Vec::new();
         let mut toks = Vec::new();

@@ -432,7 +432,8 @@ impl Loader {
             toks.clear();
             let Some(logical) = lexer.next_record(&mut toks).map_err(at)? else { return Ok(()) };
             let first = toks[0];
-            if !logical.blank_owner && !first.quoted && first.text.first() == Some(&b'$') {
+            // Directives may be indented; an owner or type never starts with an unescaped `$`.
+            if !first.quoted && first.text.first() == Some(&b'$') {
                 if let Some(include) = self.directive(&toks, &mut scope).map_err(at)? {
                     self.include(include, label, dir, &scope)?;
                 }

@@ -361,8 +361,10 @@ fn directives_are_checked() {
     assert!(matches!(zone_err("$TTL 1x\n").kind, ErrorKind::BadTtl { .. }));
     assert!(matches!(zone_err("$INCLUDE\n").kind, ErrorKind::DirectiveArgs { directive: "$INCLUDE", .. }));
     // Directive names are case-insensitive; a `$` in an owner must be escaped.
-    let e = zone("$ttl 5\n$origin example.net.\n\\$x A 192.0.2.1\n");
+    let e = zone("$ttl 5\n$origin example.net.\n\\$x A 192.0.2.1\n\t$TTL 6\n  A 192.0.2.2\n");
     assert_eq!((e[0].record.ttl, e[0].record.owner.to_string()), (5, r"\$x.example.net.".into()));
+    // An indented directive is still a directive, and does not reset the previous owner.
+    assert_eq!((e[1].record.ttl, &e[1].record.owner), (6, &e[0].record.owner));
 }
 
 #[test]
@@ -703,7 +705,7 @@ fn loads_100k_records_quickly() {
     for i in 0..100_000 {
         match i % 4 {
             0 => text.push_str(&format!("host{i} A 192.0.{}.{}\n", (i / 256) % 256, i % 256)),
-            1 => text.push_str(&format!("host{i} 300 IN AAAA 2001:db8::{:x}\n", i)),
+            1 => text.push_str(&format!("host{i} 300 IN AAAA 2001:db8::{:x}:{:x}\n", i >> 16, i & 0xffff)),
             2 => text.push_str(&format!("host{i} MX 10 mail{i}\n")),
             _ => text.push_str(&format!("host{i} TXT \"v=spf1 -all\" \"record {i}\"\n")),
         }
@@ -717,4 +719,3 @@ fn loads_100k_records_quickly() {
         assert!(took < std::time::Duration::from_secs(1), "{took:?}");
     }
 }
-
