@@ -418,7 +418,10 @@ fn fmt_svc_params(out: &mut impl Write, data: &[u8]) -> fmt::Result {
                     first = false;
                     for &b in &val[p + 1..(p + 1 + l).min(val.len())] {
                         match b {
-                            b',' | b'\\' => write!(out, "\\\\{}", b as char)?,
+                            // RFC 9460 §7.1.1: `\,` and `\\` at value level, each
+                            // backslash escaped again at character-string level.
+                            b',' => out.write_str("\\\\,")?,
+                            b'\\' => out.write_str("\\\\\\\\")?,
                             b'"' => out.write_str("\\\"")?,
                             0x21..=0x7e => out.write_char(b as char)?,
                             _ => write!(out, "\\{:03}", b)?,

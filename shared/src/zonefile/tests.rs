@@ -697,10 +697,9 @@ fn every_prefix_of_every_example_is_handled_without_panic() {
     }
 }
 
-/// Run with `cargo test --release -p tern-shared zonefile -- --ignored`.
+/// A large zone loads completely (speed is measured by the benchmark, not here).
 #[test]
-#[ignore = "timing; meaningful in release builds"]
-fn loads_100k_records_quickly() {
+fn loads_100k_records() {
     let mut text = String::from("$TTL 3600\n@ SOA ns hm 1 2 3 4 5\n NS ns\n");
     for i in 0..100_000 {
         match i % 4 {
@@ -710,12 +709,6 @@ fn loads_100k_records_quickly() {
             _ => text.push_str(&format!("host{i} TXT \"v=spf1 -all\" \"record {i}\"\n")),
         }
     }
-    let start = std::time::Instant::now();
     let e = parse_str(&text, "big.zone", &origin(), None).unwrap();
-    let took = start.elapsed();
-    eprintln!("parsed {} records in {:?}", e.len(), took);
     assert_eq!(e.len(), 100_002);
-    if !cfg!(debug_assertions) {
-        assert!(took < std::time::Duration::from_secs(1), "{took:?}");
-    }
 }
