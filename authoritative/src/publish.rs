@@ -119,7 +119,15 @@ impl Publisher {
             .collect();
         let mut zone = Zone::build(zc.name.clone(), file, records).map_err(LoadError::Zone)?;
         zone.transfer_acl = zc.allow_transfer.clone();
-        let Some(policy) = &state.policy else { return Ok((zone, None)) };
+        let Some(policy) = &state.policy else {
+            // Remember what was published, so that signing later (or after a restart)
+            // continues from a higher serial.
+            if state.last_serial.is_none_or(|last| serial_cmp(zone.serial, last) == Some(std::cmp::Ordering::Greater)) {
+                let serial = zone.serial;
+                self.store.update_zone(&zc.name, |s| s.last_serial = Some(serial))?;
+            }
+            return Ok((zone, None));
+        };
         let keys = ZoneKeys::from_stored(&state.keys).map_err(|source| SignError::KeyLoad { zone: zc.name.clone(), source })?;
         let now = now_secs();
         let serial = next_serial(zone.serial, state.last_serial);
