@@ -268,7 +268,12 @@ pub fn parse(text: &str, file: &Arc<str>) -> Result<Vec<Anchor>, BindError> {
         let statement = match &tok {
             Tok::Word(w) if matches!(w.as_str(), "trust-anchors" | "managed-keys" | "trusted-keys") => w.clone(),
             Tok::Word(w) => return Err(BindError { line, kind: BindErrorKind::UnknownStatement(w.chars().take(64).collect()) }),
-            t => return Err(BindError { line, kind: BindErrorKind::Expected { expected: "trust-anchors, managed-keys or trusted-keys", found: t.text() } }),
+            t => {
+                return Err(BindError {
+                    line,
+                    kind: BindErrorKind::Expected { expected: "trust-anchors, managed-keys or trusted-keys", found: t.text() },
+                })
+            }
         };
         p.expect(Tok::Open, "{")?;
         loop {
@@ -278,7 +283,9 @@ pub fn parse(text: &str, file: &Arc<str>) -> Result<Vec<Anchor>, BindError> {
                 Tok::Word(w) | Tok::Quoted(w) => w,
                 t => return Err(BindError { line, kind: BindErrorKind::Expected { expected: "an anchor or }", found: t.text() } }),
             };
-            let owner = owner_text.parse::<Name>().map_err(|error| BindError { line, kind: BindErrorKind::Name { text: owner_text.clone(), error } })?;
+            let owner = owner_text
+                .parse::<Name>()
+                .map_err(|error| BindError { line, kind: BindErrorKind::Name { text: owner_text.clone(), error } })?;
             let (ds, managed) = if statement == "trusted-keys" {
                 (false, false)
             } else {
@@ -381,8 +388,14 @@ trusted-keys {{
     #[test]
     fn malformed_statements_name_the_line() {
         assert_eq!(err("options {\n};"), (1, BindErrorKind::UnknownStatement("options".into())));
-        assert_eq!(err("trust-anchors {\n . initial-kye 257 3 8 \"AAAA\";\n};"), (2, BindErrorKind::UnknownAnchorType("initial-kye".into())));
-        assert!(matches!(err("trust-anchors {\n\n . initial-key 70000 3 8 \"AAAA\";\n};"), (3, BindErrorKind::Number { what: "flags", .. })));
+        assert_eq!(
+            err("trust-anchors {\n . initial-kye 257 3 8 \"AAAA\";\n};"),
+            (2, BindErrorKind::UnknownAnchorType("initial-kye".into()))
+        );
+        assert!(matches!(
+            err("trust-anchors {\n\n . initial-key 70000 3 8 \"AAAA\";\n};"),
+            (3, BindErrorKind::Number { what: "flags", .. })
+        ));
         assert_eq!(err("trust-anchors {\n . initial-key 257 3 8 \"A*A\";\n};"), (2, BindErrorKind::Base64));
         assert_eq!(err("trust-anchors {\n . initial-ds 1 8 2 \"XYZ\";\n};"), (2, BindErrorKind::Hex));
         assert!(matches!(

@@ -159,7 +159,9 @@ pub fn parse_anchors(text: &str, label: &str, options: &LoadOptions) -> Result<V
             }
             anchors
         }
-        AnchorFormat::Bind => crate::bind::parse(text, &file).map_err(|e| AnchorFileError::new(&file, e.line, AnchorErrorKind::Bind(e.kind)))?,
+        AnchorFormat::Bind => {
+            crate::bind::parse(text, &file).map_err(|e| AnchorFileError::new(&file, e.line, AnchorErrorKind::Bind(e.kind)))?
+        }
         AnchorFormat::ZoneFile | AnchorFormat::Auto => zone_file_anchors(text, label, options.managed)?,
     };
     if anchors.is_empty() {
@@ -193,8 +195,11 @@ pub fn sniff(text: &str) -> AnchorFormat {
 
 fn zone_file_anchors(text: &str, label: &str, managed: bool) -> Result<Vec<Anchor>, AnchorFileError> {
     // The TTL of an anchor means nothing; 0 lets records omit it without `$TTL`.
-    let entries = zonefile::parse_str(text, label, &Name::root(), Some(0))
-        .map_err(|e| AnchorFileError { file: e.file.clone(), line: e.line, kind: AnchorErrorKind::Record(e.kind) })?;
+    let entries = zonefile::parse_str(text, label, &Name::root(), Some(0)).map_err(|e| AnchorFileError {
+        file: e.file.clone(),
+        line: e.line,
+        kind: AnchorErrorKind::Record(e.kind),
+    })?;
     let mut out = Vec::with_capacity(entries.len());
     for e in entries {
         let r = &e.record;
@@ -262,7 +267,7 @@ mod tests {
         assert!(a[0].matches_dnskey(a[1].kind.rdata()));
         let AnchorSource::File { file, line } = &a[2].source else { panic!("file source expected") };
         assert!(file.ends_with("root.key"));
-        assert_eq!(*line, 10, "a parenthesised record is placed at its first line");
+        assert_eq!(*line, 9, "a parenthesised record is placed at its first line");
         // The caller may mark the file managed (Unbound auto-trust-anchor-file).
         assert!(load_anchor_file(&fixture("root.key"), &opts(true)).unwrap().iter().all(|x| x.managed));
     }
@@ -311,7 +316,10 @@ mod tests {
         assert!(refused(&format!("{zone}\n. IN DNSKEY 257 3 8 !!notbase64\n"), AnchorFormat::Auto).starts_with("ta.conf:3: "));
         assert!(refused(&format!("{zone}. CH DS 20326 8 2 E06D\n"), AnchorFormat::Auto).starts_with("ta.conf:2: "));
         assert_eq!(
-            refused("trust-anchors {\n  . initial-key 257 3 8 \"AwEAAQ==\";\n  . sometimes-key 257 3 8 \"AwEAAQ==\";\n};\n", AnchorFormat::Auto),
+            refused(
+                "trust-anchors {\n  . initial-key 257 3 8 \"AwEAAQ==\";\n  . sometimes-key 257 3 8 \"AwEAAQ==\";\n};\n",
+                AnchorFormat::Auto
+            ),
             "ta.conf:3: unknown anchor type \"sometimes-key\" (expected initial-key, static-key, initial-ds or static-ds)"
         );
         assert_eq!(

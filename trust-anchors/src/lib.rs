@@ -1,7 +1,7 @@
 //! tern-trust-anchors: the trust anchors Tern's validator starts from, and how they change.
 //!
 //! - [`root`]: the IANA root anchors, IANA's RFC 7958 `root-anchors.xml` built in.
-//! - [`xml`], [`bind`], [`file`]: anchor files in the formats operators have — RFC 7958
+//! - [`xml`], [`bind`], [`file`](mod@file): anchor files in the formats operators have — RFC 7958
 //!   XML, BIND `trust-anchors`/`managed-keys`/`trusted-keys`, DS/DNSKEY zone-file records —
 //!   refused whole with `file:line: reason` when wrong.
 //! - [`anchor`]: the [`Anchor`] type and [`TrustAnchors`], looked up by closest enclosing

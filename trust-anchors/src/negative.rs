@@ -175,7 +175,10 @@ mod tests {
         n.add(name("b.example."), NOW + 3600);
         n.add(name("c.example."), NOW - 1);
         let list = n.list(NOW);
-        assert_eq!(list.iter().map(|e| (e.name.to_string(), e.remaining)).collect::<Vec<_>>(), vec![("a.example.".into(), 60), ("b.example.".into(), 3600)]);
+        assert_eq!(
+            list.iter().map(|e| (e.name.to_string(), e.remaining)).collect::<Vec<_>>(),
+            vec![("a.example.".into(), 60), ("b.example.".into(), 3600)]
+        );
         assert_eq!(n.len(), 2);
         assert_eq!(n.purge(NOW + 60), vec![name("a.example.")]);
         assert!(n.remove(&name("b.example.")));

@@ -166,9 +166,15 @@ pub enum RolloverEvent {
 impl fmt::Display for RolloverEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            RolloverEvent::Transition { key_tag, algorithm, from, to } => write!(f, "key {key_tag} (algorithm {algorithm}): {from} -> {to}"),
+            RolloverEvent::Transition { key_tag, algorithm, from, to } => {
+                write!(f, "key {key_tag} (algorithm {algorithm}): {from} -> {to}")
+            }
             RolloverEvent::HoldDownRestarted { key_tag, algorithm, until } => {
-                write!(f, "key {key_tag} (algorithm {algorithm}): all witnessing keys revoked, add hold-down restarts until {}", crate::time::fmt_utc(*until))
+                write!(
+                    f,
+                    "key {key_tag} (algorithm {algorithm}): all witnessing keys revoked, add hold-down restarts until {}",
+                    crate::time::fmt_utc(*until)
+                )
             }
             RolloverEvent::KeyLimit { key_tag } => write!(f, "key {key_tag} not tracked: {MAX_TRACKED_KEYS} keys already tracked"),
             RolloverEvent::NoTrustedKey => f.write_str("DNSKEY set ignored: it holds no currently trusted key"),
@@ -442,7 +448,14 @@ impl ManagedZone {
                 let plain = unrevoked(r);
                 let source = self.take_initial_ds(&plain);
                 if let Some(source) = source {
-                    let k = TrackedKey { rdata: (*r).into(), state: KeyState::Revoked, since: now, last_seen: now, witnesses: Vec::new(), source };
+                    let k = TrackedKey {
+                        rdata: (*r).into(),
+                        state: KeyState::Revoked,
+                        since: now,
+                        last_seen: now,
+                        witnesses: Vec::new(),
+                        source,
+                    };
                     events.push(transition(&k, KeyState::Start));
                     self.keys.push(k);
                 }
@@ -456,7 +469,11 @@ impl ManagedZone {
             if !k.witnesses.is_empty() && k.witnesses.iter().all(|w| revoked_ids.contains(w)) {
                 k.since = now;
                 k.witnesses.clear();
-                events.push(RolloverEvent::HoldDownRestarted { key_tag: k.key_tag(), algorithm: k.algorithm(), until: now.saturating_add(ADD_HOLD_DOWN) });
+                events.push(RolloverEvent::HoldDownRestarted {
+                    key_tag: k.key_tag(),
+                    algorithm: k.algorithm(),
+                    until: now.saturating_add(ADD_HOLD_DOWN),
+                });
             }
         }
 
@@ -572,7 +589,8 @@ impl ManagedZone {
     }
 
     fn forget_oldest_removed(&mut self) -> bool {
-        let oldest = self.keys.iter().enumerate().filter(|(_, k)| k.state == KeyState::Removed).min_by_key(|(_, k)| k.since).map(|(i, _)| i);
+        let oldest =
+            self.keys.iter().enumerate().filter(|(_, k)| k.state == KeyState::Removed).min_by_key(|(_, k)| k.since).map(|(i, _)| i);
         match oldest {
             Some(i) => {
                 self.keys.remove(i);
@@ -680,8 +698,7 @@ pub(crate) mod tests {
     }
 
     pub(crate) fn zone_with(keys: &[&[u8]]) -> ManagedZone {
-        let anchors: Vec<Anchor> =
-            keys.iter().map(|k| Anchor::dnskey(Name::root(), k, true, AnchorSource::BuiltIn).unwrap()).collect();
+        let anchors: Vec<Anchor> = keys.iter().map(|k| Anchor::dnskey(Name::root(), k, true, AnchorSource::BuiltIn).unwrap()).collect();
         ManagedZone::new(Name::root(), &anchors, T0)
     }
 
@@ -698,7 +715,10 @@ pub(crate) mod tests {
         let (a, b) = (ksk(1), ksk(2));
         let mut z = zone_with(&[&a]);
         let ev = z.observe(days(0), &[&a, &b], &[]);
-        assert_eq!(ev, vec![RolloverEvent::Transition { key_tag: key_tag(&b), algorithm: 8, from: KeyState::Start, to: KeyState::AddPend }]);
+        assert_eq!(
+            ev,
+            vec![RolloverEvent::Transition { key_tag: key_tag(&b), algorithm: 8, from: KeyState::Start, to: KeyState::AddPend }]
+        );
         assert_eq!(z.key_state(&b), KeyState::AddPend);
         assert_eq!(z.keys()[1].hold_down_ends(), Some(days(30)));
         for d in 1..=29 {
@@ -710,7 +730,10 @@ pub(crate) mod tests {
         assert!(z.observe(days(30) - 1, &[&a, &b], &[]).is_empty());
         assert_eq!(z.key_state(&b), KeyState::AddPend);
         let ev = z.observe(days(30), &[&a, &b], &[]);
-        assert_eq!(ev, vec![RolloverEvent::Transition { key_tag: key_tag(&b), algorithm: 8, from: KeyState::AddPend, to: KeyState::Valid }]);
+        assert_eq!(
+            ev,
+            vec![RolloverEvent::Transition { key_tag: key_tag(&b), algorithm: 8, from: KeyState::AddPend, to: KeyState::Valid }]
+        );
         assert_eq!(trusted(&z), vec![a.clone(), b.clone()]);
     }
 
@@ -731,7 +754,10 @@ pub(crate) mod tests {
         let mut z = zone_with(&[&a]);
         z.observe(days(0), &[&a, &b], &[]);
         let ev = z.observe(days(10), &[&a], &[]);
-        assert_eq!(ev, vec![RolloverEvent::Transition { key_tag: key_tag(&b), algorithm: 8, from: KeyState::AddPend, to: KeyState::Start }]);
+        assert_eq!(
+            ev,
+            vec![RolloverEvent::Transition { key_tag: key_tag(&b), algorithm: 8, from: KeyState::AddPend, to: KeyState::Start }]
+        );
         assert_eq!(z.key_state(&b), KeyState::Start);
         assert_eq!(z.keys().len(), 1, "a key back in Start is forgotten");
         // It comes back: a new hold-down from day 20.
@@ -749,7 +775,10 @@ pub(crate) mod tests {
         let ra = revoked(&a);
         assert_ne!(key_tag(&ra), key_tag(&a), "setting REVOKE changes the key tag");
         let ev = z.observe(days(1), &[&ra, &b], &[&ra]);
-        assert_eq!(ev, vec![RolloverEvent::Transition { key_tag: key_tag(&ra), algorithm: 8, from: KeyState::Valid, to: KeyState::Revoked }]);
+        assert_eq!(
+            ev,
+            vec![RolloverEvent::Transition { key_tag: key_tag(&ra), algorithm: 8, from: KeyState::Valid, to: KeyState::Revoked }]
+        );
         assert_eq!(z.key_state(&a), KeyState::Revoked, "found by public key, not by tag");
         assert_eq!(trusted(&z), vec![b.clone()]);
         assert!(!z.anchors().iter().any(|x| x.kind.rdata() == a.as_slice() || x.kind.rdata() == ra.as_slice()));
@@ -766,14 +795,20 @@ pub(crate) mod tests {
         let mut z = zone_with(&[&a, &b]);
         let ra = revoked(&a);
         let ev = z.observe(days(1), &[&ra, &b], &[]);
-        assert_eq!(ev, vec![RolloverEvent::Transition { key_tag: key_tag(&a), algorithm: 8, from: KeyState::Valid, to: KeyState::Missing }]);
+        assert_eq!(
+            ev,
+            vec![RolloverEvent::Transition { key_tag: key_tag(&a), algorithm: 8, from: KeyState::Valid, to: KeyState::Missing }]
+        );
         assert_eq!(trusted(&z), vec![a.clone(), b.clone()], "Missing keys stay trusted");
         // A revoked key listed as self-signing but absent from the set counts for nothing.
         z.observe(days(2), &[&b], &[&ra]);
         assert_eq!(z.key_state(&a), KeyState::Missing);
         // AddKey: back in the set.
         let ev = z.observe(days(3), &[&a, &b], &[]);
-        assert_eq!(ev, vec![RolloverEvent::Transition { key_tag: key_tag(&a), algorithm: 8, from: KeyState::Missing, to: KeyState::Valid }]);
+        assert_eq!(
+            ev,
+            vec![RolloverEvent::Transition { key_tag: key_tag(&a), algorithm: 8, from: KeyState::Missing, to: KeyState::Valid }]
+        );
     }
 
     #[test]
@@ -788,7 +823,10 @@ pub(crate) mod tests {
         z.observe(days(34), &[&b], &[]);
         assert_eq!(z.key_state(&a), KeyState::Revoked);
         let ev = z.observe(days(35), &[&b], &[]);
-        assert_eq!(ev, vec![RolloverEvent::Transition { key_tag: key_tag(&ra), algorithm: 8, from: KeyState::Revoked, to: KeyState::Removed }]);
+        assert_eq!(
+            ev,
+            vec![RolloverEvent::Transition { key_tag: key_tag(&ra), algorithm: 8, from: KeyState::Revoked, to: KeyState::Removed }]
+        );
     }
 
     /// The full root-style rollover from a DS anchor for KSK-A to KSK-B, observed daily.

@@ -244,9 +244,12 @@ fn parse_name(path: &str, text: &str) -> Result<Name, StateError> {
 }
 
 fn parse_record(path: &str, rtype: RType, text: &str) -> Result<Box<[u8]>, StateError> {
-    zonefile::parse_rdata(rtype, text, &Name::root())
-        .map(Vec::into_boxed_slice)
-        .map_err(|error| StateError::Record { path: path.into(), rtype, text: text.chars().take(80).collect(), error })
+    zonefile::parse_rdata(rtype, text, &Name::root()).map(Vec::into_boxed_slice).map_err(|error| StateError::Record {
+        path: path.into(),
+        rtype,
+        text: text.chars().take(80).collect(),
+        error,
+    })
 }
 
 /// The RFC 5011 trust points, as persisted.
@@ -401,7 +404,11 @@ fn zone_spec(z: &ManagedZone) -> ZoneSpec {
         next_probe: z.next_probe,
         last_ttl: z.last_ttl,
         last_expire_interval: z.last_expire_interval,
-        initial_ds: z.initial_ds.iter().map(|d| DsSpec { ds: rdata_to_string(RType::DS, &d.rdata), source: d.source.to_string() }).collect(),
+        initial_ds: z
+            .initial_ds
+            .iter()
+            .map(|d| DsSpec { ds: rdata_to_string(RType::DS, &d.rdata), source: d.source.to_string() })
+            .collect(),
         keys: z
             .keys
             .iter()
@@ -426,10 +433,12 @@ fn zone_from_spec(path: &str, spec: ZoneSpec) -> Result<ManagedZone, StateError>
     }
     let mut keys = Vec::with_capacity(spec.keys.len());
     for k in spec.keys {
-        let state = KeyState::from_name(&k.state).ok_or_else(|| StateError::KeyState { path: path.into(), text: k.state.chars().take(32).collect() })?;
+        let state = KeyState::from_name(&k.state)
+            .ok_or_else(|| StateError::KeyState { path: path.into(), text: k.state.chars().take(32).collect() })?;
         let mut witnesses = Vec::with_capacity(k.witnesses.len());
         for w in &k.witnesses {
-            let bytes = BASE64.decode(w.as_bytes()).map_err(|_| StateError::Witness { path: path.into(), text: w.chars().take(32).collect() })?;
+            let bytes =
+                BASE64.decode(w.as_bytes()).map_err(|_| StateError::Witness { path: path.into(), text: w.chars().take(32).collect() })?;
             witnesses.push(bytes.into_boxed_slice());
         }
         keys.push(TrackedKey {
@@ -458,7 +467,8 @@ fn zone_from_spec(path: &str, spec: ZoneSpec) -> Result<ManagedZone, StateError>
 impl NtaSet {
     /// The NTAs as TOML text (what [`save`](Self::save) writes).
     pub fn to_toml(&self) -> Result<String, toml::ser::Error> {
-        let file = NtaFile { version: STATE_VERSION, nta: self.iter().map(|(n, at)| NtaSpec { name: n.to_string(), expires: at }).collect() };
+        let file =
+            NtaFile { version: STATE_VERSION, nta: self.iter().map(|(n, at)| NtaSpec { name: n.to_string(), expires: at }).collect() };
         Ok(format!("{NTA_HEADER}{}", toml::to_string(&file)?))
     }
 
@@ -507,7 +517,8 @@ mod tests {
 
     impl TempDir {
         fn new(tag: &str) -> TempDir {
-            let p = std::env::temp_dir().join(format!("tern-ta-{tag}-{}-{}", std::process::id(), TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)));
+            let p =
+                std::env::temp_dir().join(format!("tern-ta-{tag}-{}-{}", std::process::id(), TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)));
             fs::create_dir_all(&p).unwrap();
             TempDir(p)
         }

@@ -361,7 +361,8 @@ pub fn parse(text: &str) -> Result<XmlTrustAnchor, XmlError> {
                 let valid_from = attribute(&start, "validFrom")
                     .map_err(err)?
                     .ok_or(err(XmlErrorKind::MissingAttribute { element: "KeyDigest", attribute: "validFrom" }))?;
-                let valid_from = parse_datetime(&valid_from).map_err(|e| err(XmlErrorKind::DateTime { attribute: "validFrom", error: e }))?;
+                let valid_from =
+                    parse_datetime(&valid_from).map_err(|e| err(XmlErrorKind::DateTime { attribute: "validFrom", error: e }))?;
                 let valid_until = match attribute(&start, "validUntil").map_err(err)? {
                     Some(t) => Some(parse_datetime(&t).map_err(|e| err(XmlErrorKind::DateTime { attribute: "validUntil", error: e }))?),
                     None => None,
@@ -369,7 +370,13 @@ pub fn parse(text: &str) -> Result<XmlTrustAnchor, XmlError> {
                 if valid_until.is_some_and(|u| u <= valid_from) {
                     return Err(err(XmlErrorKind::EmptyValidity));
                 }
-                current = Some(Partial { id: attribute(&start, "id").map_err(err)?, valid_from: Some(valid_from), valid_until, line, ..Partial::default() });
+                current = Some(Partial {
+                    id: attribute(&start, "id").map_err(err)?,
+                    valid_from: Some(valid_from),
+                    valid_until,
+                    line,
+                    ..Partial::default()
+                });
             }
             2 if stack.get(1).is_some_and(|p| p == "KeyDigest") => {
                 leaf = match name.as_str() {
@@ -406,7 +413,9 @@ pub fn parse(text: &str) -> Result<XmlTrustAnchor, XmlError> {
     let Some((zone_text, zone_line)) = zone else {
         return Err(XmlError { line: 1, kind: XmlErrorKind::Missing { parent: "TrustAnchor", element: "Zone" } });
     };
-    let zone = zone_text.parse::<Name>().map_err(|error| XmlError { line: zone_line, kind: XmlErrorKind::Zone { text: zone_text.clone(), error } })?;
+    let zone = zone_text
+        .parse::<Name>()
+        .map_err(|error| XmlError { line: zone_line, kind: XmlErrorKind::Zone { text: zone_text.clone(), error } })?;
     if digests.is_empty() {
         return Err(XmlError { line: end_line, kind: XmlErrorKind::NoDigest });
     }
@@ -427,7 +436,13 @@ fn attribute(start: &BytesStart<'_>, key: &str) -> Result<Option<String>, XmlErr
     Ok(None)
 }
 
-fn store_leaf(which: Leaf, text: String, line: usize, zone: &mut Option<(String, usize)>, current: Option<&mut Partial>) -> Result<(), XmlError> {
+fn store_leaf(
+    which: Leaf,
+    text: String,
+    line: usize,
+    zone: &mut Option<(String, usize)>,
+    current: Option<&mut Partial>,
+) -> Result<(), XmlError> {
     let text = text.trim().to_string();
     if which == Leaf::Zone {
         if zone.is_some() {
@@ -459,7 +474,9 @@ fn number(element: &'static str, text: &str, max: u32, line: usize) -> Result<u3
 fn finish_digest(p: Partial) -> Result<KeyDigest, XmlError> {
     let line = p.line;
     let need = |which: Leaf| -> Result<&str, XmlError> {
-        p.fields[which as usize].as_deref().ok_or(XmlError { line, kind: XmlErrorKind::Missing { parent: "KeyDigest", element: which.name() } })
+        p.fields[which as usize]
+            .as_deref()
+            .ok_or(XmlError { line, kind: XmlErrorKind::Missing { parent: "KeyDigest", element: which.name() } })
     };
     let key_tag = number("KeyTag", need(Leaf::KeyTag)?, 65535, line)? as u16;
     let algorithm = number("Algorithm", need(Leaf::Algorithm)?, 255, line)? as u8;
@@ -477,8 +494,10 @@ fn finish_digest(p: Partial) -> Result<KeyDigest, XmlError> {
         Some(t) => Some(number("Flags", t, 65535, line)? as u16),
         None => None,
     };
-    let valid_from = p.valid_from.ok_or(XmlError { line, kind: XmlErrorKind::MissingAttribute { element: "KeyDigest", attribute: "validFrom" } })?;
-    let d = KeyDigest { id: p.id, valid_from, valid_until: p.valid_until, key_tag, algorithm, digest_type, digest, public_key, flags, line };
+    let valid_from =
+        p.valid_from.ok_or(XmlError { line, kind: XmlErrorKind::MissingAttribute { element: "KeyDigest", attribute: "validFrom" } })?;
+    let d =
+        KeyDigest { id: p.id, valid_from, valid_until: p.valid_until, key_tag, algorithm, digest_type, digest, public_key, flags, line };
     crate::anchor::check_ds(&d.ds_rdata()).map_err(|e| XmlError { line, kind: XmlErrorKind::Anchor(e) })?;
     Ok(d)
 }
@@ -589,7 +608,8 @@ mod tests {
                 }
             }
         }
-        for junk in ["<", "<<>>", "<TrustAnchor", "</TrustAnchor>", "<TrustAnchor/><TrustAnchor/>", "&amp;", "<a b=\"&bogus;\"/>", "\u{0}"] {
+        for junk in ["<", "<<>>", "<TrustAnchor", "</TrustAnchor>", "<TrustAnchor/><TrustAnchor/>", "&amp;", "<a b=\"&bogus;\"/>", "\u{0}"]
+        {
             let _ = parse(junk);
         }
     }
