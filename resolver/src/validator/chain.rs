@@ -78,7 +78,7 @@ fn note(best: &mut Option<BogusReason>, reason: BogusReason) {
 }
 
 /// Checks the flags a key needs to anchor a chain: protocol 3, Zone Key, not revoked.
-fn anchor_flags_ok(k: &DnskeyView<'_>, tag: u16, best: &mut Option<BogusReason>) -> bool {
+fn key_flags_ok(k: &DnskeyView<'_>, tag: u16, best: &mut Option<BogusReason>) -> bool {
     if k.protocol != DNSKEY_PROTOCOL {
         note(best, BogusReason::BadProtocol { key_tag: tag, protocol: k.protocol });
         false
@@ -107,12 +107,13 @@ fn verify_with_candidates(
 ) -> KeyOutcome {
     match verify_rrset(zone, Class::IN, RType::DNSKEY, dnskey_rdatas, dnskey_rrsigs, zone, candidates, now, budget) {
         Ok(verified) => KeyOutcome::Secure { keys: dnskey_rdatas.iter().map(|k| Box::<[u8]>::from(*k)).collect(), verified },
-        // Keys we skipped for the collision limit might have verified: not bogus.
-        Err(_) if limited.is_some() => KeyOutcome::Indeterminate(limited.unwrap_or(BudgetExceeded { limit: Limit::KeyTagCollisions })),
-        Err(SigFailure::Bogus(b)) => KeyOutcome::Bogus(b),
-        // Candidates are supported keys, so this means no RRSIG by any of them.
-        Err(SigFailure::Unsupported) => KeyOutcome::Bogus(Bogus::new(BogusReason::RrsigsMissing).at(zone, RType::DNSKEY)),
-        Err(SigFailure::Budget(e)) => KeyOutcome::Indeterminate(e),
+        // Keys skipped for the collision limit might have verified: not bogus.
+        Err(failure) => match (failure, limited) {
+            (SigFailure::Budget(e), _) | (_, Some(e)) => KeyOutcome::Indeterminate(e),
+            (SigFailure::Bogus(b), None) => KeyOutcome::Bogus(b),
+            // Candidates are supported keys, so this means no RRSIG by any of them.
+            (SigFailure::Unsupported, None) => KeyOutcome::Bogus(Bogus::new(BogusReason::RrsigsMissing).at(zone, RType::DNSKEY)),
+        },
     }
 }
 
@@ -176,7 +177,7 @@ pub fn validate_dnskeys_with_ds(
                 continue;
             }
             matched_unsupported_only = Some(false);
-            if anchor_flags_ok(&k, tag, &mut best) && !candidates.contains(&key) {
+            if key_flags_ok(&k, tag, &mut best) && !candidates.contains(&key) {
                 candidates.push(key);
             }
         }
@@ -224,7 +225,7 @@ pub fn validate_dnskeys_with_anchor_keys(
         let Some(k) = DnskeyView::parse(key) else { continue };
         // The flags may differ from the anchor's (SEP, REVOKE): compare the key itself.
         let is_anchor = anchors.iter().any(|a| a.protocol == k.protocol && a.algorithm == k.algorithm && a.public_key == k.public_key);
-        if is_anchor && anchor_flags_ok(&k, key_tag(key), &mut best) && !candidates.contains(&key) {
+        if is_anchor && key_flags_ok(&k, key_tag(key), &mut best) && !candidates.contains(&key) {
             candidates.push(key);
         }
     }
@@ -392,6 +393,21 @@ mod tests {
         let z = Zone::new("example.", 13);
         assert_eq!(bogus_reason(z.validate(&[])), BogusReason::EmptyDsSet);
         assert_eq!(bogus_reason(z.validate(&[vec![1, 2]])), BogusReason::Malformed(RType::DS));
+    }
+
+    /// KeyTrap against the DS step: many keys share the DS's tag and algorithm.
+    #[test]
+    fn colliding_keys_behind_one_ds_stop_at_the_collision_limit() {
+        let name = n("example.");
+        let keys: Vec<Vec<u8>> = (0..10u8).map(|i| colliding_p256_dnskey(i, 777)).collect();
+        let refs: Vec<&[u8]> = keys.iter().map(|k| k.as_slice()).collect();
+        let mut ds = ds_rdata(&name, &keys[9], 2).expect("ds");
+        let last = ds.len() - 1;
+        ds[last] ^= 1;
+        let mut budget = Budget::new();
+        let out = validate_dnskeys_with_ds(&name, &refs, &[], &[&ds], NOW, &mut budget);
+        assert_eq!(out, KeyOutcome::Indeterminate(BudgetExceeded { limit: Limit::KeyTagCollisions }));
+        assert_eq!(out.security().ede_code(), Some(5));
     }
 
     #[test]

@@ -50,3 +50,46 @@ pub use limits::{Budget, BudgetExceeded, BudgetLimits, Limit};
 pub use proof::{DsAbsence, Proof, ProofFailure, RrRef};
 pub use security::{Bogus, BogusReason, InsecureReason, Security};
 pub use signature::{verify_revoked_self_signature, verify_rrset, SigFailure, Verified, WildcardExpansion};
+
+#[cfg(test)]
+mod tests {
+    use super::testutil::*;
+    use super::*;
+    use tern_shared::dnssec::ds_rdata;
+    use tern_shared::wire::{Class, RType};
+
+    /// The whole path for one zone: DS -> DNSKEY -> wildcard answer -> NSEC proof.
+    #[test]
+    fn wildcard_answer_is_secure_only_with_its_no_closer_match_proof() {
+        let zone = n("example.");
+        let (ksk, zsk) = (TestKey::new(13, 257), TestKey::new(13, 256));
+        let keys: Vec<&[u8]> = vec![&ksk.rdata, &zsk.rdata];
+        let key_sig = ksk.sign("example.", "example.", RType::DNSKEY, &keys, 3600, INCEPTION, EXPIRATION);
+        let ds = ds_rdata(&zone, &ksk.rdata, 2).expect("ds");
+        let mut budget = Budget::new();
+        let chain = validate_dnskeys_with_ds(&zone, &keys, &[&key_sig], &[&ds], NOW, &mut budget);
+        assert!(chain.security().is_secure());
+        let zone_keys = chain.key_refs();
+
+        // `a.z.w.example. MX` synthesised from `*.w.example.`.
+        let qname = n("a.z.w.example.");
+        let mx = mx_rdata(1, "ai.example.");
+        let mx_sig = zsk.sign("example.", "*.w.example.", RType::MX, &[&mx], 3600, INCEPTION, EXPIRATION);
+        let answer = verify_rrset(&qname, Class::IN, RType::MX, &[&mx], &[&mx_sig], &zone, &zone_keys, NOW, &mut budget).expect("verifies");
+        let wildcard = answer.wildcard.expect("wildcard expansion");
+
+        // The NSEC from the authority section, verified like any RRset.
+        let nsec_owner = n("x.y.w.example.");
+        let nsec = nsec_rdata("xx.example.", &[RType::MX, RType::RRSIG, RType::NSEC]);
+        let nsec_sig = zsk.sign("example.", "x.y.w.example.", RType::NSEC, &[&nsec], 3600, INCEPTION, EXPIRATION);
+        let v = verify_rrset(&nsec_owner, Class::IN, RType::NSEC, &[&nsec], &[&nsec_sig], &zone, &zone_keys, NOW, &mut budget);
+        assert!(v.is_ok());
+
+        let proof = nsec::prove_wildcard_answer(&qname, &wildcard, &zone, &[RrRef::new(&nsec_owner, &nsec)]);
+        assert_eq!(chain.security().combine(proof.security()), Security::Secure);
+        // Stripped of its NSEC, the same answer is bogus with EDE 12 (NSEC Missing).
+        let stripped = nsec::prove_wildcard_answer(&qname, &wildcard, &zone, &[]);
+        assert_eq!(Security::Secure.combine(stripped.security()).ede_code(), Some(12));
+        assert_eq!(budget.verifications(), 3);
+    }
+}

@@ -349,7 +349,10 @@ mod tests {
         assert_eq!(prove_nxdomain(&n("foo.b.example."), &ex(), &recs), Proof::NotProven(ProofFailure::AncestorDelegation));
         assert_eq!(prove_nodata(&n("foo.b.example."), RType::A, &ex(), &recs), Proof::NotProven(ProofFailure::NoMatch));
         // Same for a DNAME owner.
-        let dn = [(n("d.test."), nsec_rdata("z.test.", &[RType::DNAME, RType::RRSIG, RType::NSEC])), (n("test."), nsec_rdata("d.test.", &[RType::SOA, RType::NS]))];
+        let dn = [
+            (n("d.test."), nsec_rdata("z.test.", &[RType::DNAME, RType::RRSIG, RType::NSEC])),
+            (n("test."), nsec_rdata("d.test.", &[RType::SOA, RType::NS])),
+        ];
         let recs: Vec<RrRef<'_>> = dn.iter().map(|(o, r)| RrRef::new(o, r)).collect();
         assert_eq!(prove_nxdomain(&n("x.d.test."), &n("test."), &recs), Proof::NotProven(ProofFailure::AncestorDelegation));
     }
@@ -444,7 +447,10 @@ mod tests {
         assert_eq!(prove_nodata_response(&n("a.z.w.example."), RType::AAAA, &ex(), &recs), Proof::Proven);
         assert_eq!(prove_wildcard_nodata(&n("a.z.w.example."), RType::MX, &ex(), &recs), Proof::NotProven(ProofFailure::TypeExists));
         let recs = pick(&z, &["x.y.w.example."]);
-        assert_eq!(prove_wildcard_nodata(&n("a.z.w.example."), RType::AAAA, &ex(), &recs), Proof::NotProven(ProofFailure::WildcardNotFound));
+        assert_eq!(
+            prove_wildcard_nodata(&n("a.z.w.example."), RType::AAAA, &ex(), &recs),
+            Proof::NotProven(ProofFailure::WildcardNotFound)
+        );
         assert_eq!(prove_nodata_response(&n("a.z.w.example."), RType::AAAA, &ex(), &recs), Proof::NotProven(ProofFailure::NoMatch));
     }
 

@@ -20,8 +20,8 @@
 
 use super::limits::BudgetExceeded;
 use super::proof::ProofFailure;
-use tern_shared::wire::{ede, Name, RType};
 use std::fmt;
+use tern_shared::wire::{ede, Name, RType};
 
 /// The outcome of validating an answer, an RRset or a proof.
 #[must_use]

@@ -28,7 +28,9 @@ use smallvec::SmallVec;
 use std::cmp::Ordering;
 use tern_shared::dnssec::signing::DNSKEY_PROTOCOL;
 use tern_shared::dnssec::verify::{RsaPublicKey, MAX_RSA_BITS, MIN_RSA_BITS};
-use tern_shared::dnssec::{alg, algorithm_supported, key_tag, rrsig_labels, rrsig_signed_data, serial_cmp, time_in_window, verify, VerifyError};
+use tern_shared::dnssec::{
+    alg, algorithm_supported, key_tag, rrsig_labels, rrsig_signed_data, serial_cmp, time_in_window, verify, VerifyError,
+};
 use tern_shared::wire::record::{DnskeyView, RrsigView, DNSKEY_REVOKE, DNSKEY_ZONE};
 use tern_shared::wire::{Class, Name, RType};
 
@@ -146,10 +148,7 @@ fn key_supported(k: &DnskeyView<'_>) -> bool {
 /// A key that may validate data: protocol 3, Zone Key flag, REVOKE clear (unless
 /// `allow_revoked`), supported algorithm and size.
 fn key_usable(k: &DnskeyView<'_>, allow_revoked: bool) -> bool {
-    k.protocol == DNSKEY_PROTOCOL
-        && k.flags & DNSKEY_ZONE != 0
-        && (allow_revoked || k.flags & DNSKEY_REVOKE == 0)
-        && key_supported(k)
+    k.protocol == DNSKEY_PROTOCOL && k.flags & DNSKEY_ZONE != 0 && (allow_revoked || k.flags & DNSKEY_REVOKE == 0) && key_supported(k)
 }
 
 /// Verifies an RRset against the validated DNSKEY RRset of the zone that holds it,
@@ -508,6 +507,17 @@ mod tests {
     }
 
     #[test]
+    fn key_with_protocol_other_than_3_never_validates() {
+        let k = TestKey::new(13, 256);
+        let mut key = k.rdata.clone();
+        key[2] = 2;
+        let a = a_rdata([192, 0, 2, 1]);
+        let sig = fake_rrsig(RType::A, 13, 2, key_tag(&key), "example.");
+        let r = check("www.example.", RType::A, &[&a], &[&sig], "example.", &[&key]);
+        assert_eq!(reason(r), BogusReason::BadProtocol { key_tag: key_tag(&key), protocol: 2 });
+    }
+
+    #[test]
     fn type_covered_must_be_the_rrset_type() {
         let k = TestKey::new(13, 256);
         let a = a_rdata([192, 0, 2, 1]);
@@ -591,7 +601,8 @@ mod tests {
         let a = a_rdata([192, 0, 2, 91]);
         let sig = rfc5702_512_bit_rrsig();
         let now = 1_262_304_000 + 86_400; // 2010-01-02, inside 2000..2030.
-        let r = verify_rrset(&n("www.example.net."), Class::IN, RType::A, &[&a], &[&sig], &n("example.net."), &[&key], now, &mut Budget::new());
+        let r =
+            verify_rrset(&n("www.example.net."), Class::IN, RType::A, &[&a], &[&sig], &n("example.net."), &[&key], now, &mut Budget::new());
         assert_eq!(r, Err(SigFailure::Unsupported));
     }
 

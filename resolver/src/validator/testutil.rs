@@ -97,9 +97,7 @@ pub(crate) fn rfc5702_512_bit_dnskey() -> Vec<u8> {
 
 /// RFC 5702 §6.1: its RRSIG over `www.example.net. A 192.0.2.91`.
 pub(crate) fn rfc5702_512_bit_rrsig() -> Vec<u8> {
-    let sig = BASE64
-        .decode(b"kRCOH6u7l0QGy9qpC9l1sLncJcOKFLJ7GhiUOibu4teYp5VE9RncriShZNz85mwlMgNEacFYK/lPtPiVYP4bwg==")
-        .expect("b64");
+    let sig = BASE64.decode(b"kRCOH6u7l0QGy9qpC9l1sLncJcOKFLJ7GhiUOibu4teYp5VE9RncriShZNz85mwlMgNEacFYK/lPtPiVYP4bwg==").expect("b64");
     let mut v = RType::A.0.to_be_bytes().to_vec();
     v.extend_from_slice(&[8, 3]);
     v.extend_from_slice(&3600u32.to_be_bytes());
