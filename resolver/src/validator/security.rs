@@ -226,6 +226,13 @@ pub enum BogusReason {
     /// An RRSIG, DNSKEY or DS record could not be parsed. EDE 6.
     #[error("malformed {0} record")]
     Malformed(RType),
+    /// The DNSKEY (or DS) RRset of a zone on the chain could not be obtained (RFC 4035
+    /// §5: without keys nothing below can be validated). EDE 9.
+    #[error("no DNSKEY RRset could be obtained for {zone}")]
+    KeysUnavailable {
+        /// The zone.
+        zone: Name,
+    },
     /// The denial of existence (NSEC, NSEC3) does not prove what the response claims
     /// (RFC 4035 §5.4, RFC 5155 §8). EDE 12.
     #[error("denial of existence not proven: {0}")]
@@ -238,7 +245,7 @@ impl BogusReason {
         match self {
             BogusReason::SignatureExpired { .. } => ede::SIGNATURE_EXPIRED,
             BogusReason::SignatureNotYetValid { .. } => ede::SIGNATURE_NOT_YET_VALID,
-            BogusReason::DnskeyMissing { .. } | BogusReason::DsNoMatch | BogusReason::AnchorKeyMissing => ede::DNSKEY_MISSING,
+            BogusReason::DnskeyMissing { .. } | BogusReason::DsNoMatch | BogusReason::AnchorKeyMissing | BogusReason::KeysUnavailable { .. } => ede::DNSKEY_MISSING,
             BogusReason::RrsigsMissing => ede::RRSIGS_MISSING,
             BogusReason::NoZoneKeyBit { .. } => ede::NO_ZONE_KEY_BIT,
             BogusReason::DenialNotProven(_) => ede::NSEC_MISSING,
@@ -268,7 +275,7 @@ impl BogusReason {
             BogusReason::WildcardAboveZone { .. } | BogusReason::LabelsExceedOwner { .. } => 3,
             BogusReason::SignerMismatch { .. } | BogusReason::OwnerOutsideZone { .. } => 2,
             BogusReason::Malformed(_) => 1,
-            BogusReason::RrsigsMissing | BogusReason::EmptyDsSet | BogusReason::DenialNotProven(_) => 0,
+            BogusReason::RrsigsMissing | BogusReason::EmptyDsSet | BogusReason::DenialNotProven(_) | BogusReason::KeysUnavailable { .. } => 0,
         }
     }
 }

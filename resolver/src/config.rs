@@ -1,0 +1,440 @@
+//! tern-resolver configuration: the on-disk [`Spec`] (TOML, every key optional, unknown
+//! keys refused) and the validated runtime [`Config`]. Precedence: built-in defaults <
+//! file < command line; `validate` is the one place values are checked.
+
+use ipnet::IpNet;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use tern_shared::config::{parse_cidr, parse_duration, parse_listen, ConfigError, Threads};
+use tern_shared::wire::Name;
+
+/// Default listen address when nothing is configured: loopback, unprivileged.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:5301";
+/// RFC 9715 / DNS Flag Day 2020: 1232 octets avoids IP fragmentation.
+pub const DEFAULT_UDP_PAYLOAD: u16 = 1232;
+/// Default ACL: loopback and private ranges (RFC 1918, RFC 4193, link-local).
+pub const DEFAULT_ALLOW_FROM: &[&str] = &["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7", "fe80::/10"];
+
+/// The config file as written by the operator.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Spec {
+    /// Server options.
+    pub server: ServerSpec,
+    /// Cache options.
+    pub cache: CacheSpec,
+    /// DNSSEC options.
+    pub dnssec: DnssecSpec,
+    /// Iteration options.
+    pub iterator: IteratorSpec,
+    /// Forward zones.
+    pub forward_zone: Vec<ForwardSpec>,
+}
+
+/// `[server]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerSpec {
+    /// UDP and TCP listen addresses.
+    pub listen: Vec<String>,
+    /// Worker threads.
+    pub threads: Threads,
+    /// Clients allowed to use the resolver; others get REFUSED.
+    pub allow_from: Vec<String>,
+    /// Largest UDP response and the payload size we advertise upstream.
+    pub udp_payload: u16,
+    /// TCP idle timeout.
+    pub tcp_idle_timeout: String,
+    /// Directory for state (RFC 5011 anchors).
+    pub data_dir: Option<String>,
+    /// Prometheus metrics listen address.
+    pub metrics: Option<String>,
+    /// Control endpoint listen address.
+    pub control: Option<String>,
+    /// API key for the control endpoint.
+    pub control_api_key: Option<String>,
+}
+
+impl Default for ServerSpec {
+    fn default() -> Self {
+        ServerSpec {
+            listen: Vec::new(),
+            threads: Threads::Auto,
+            allow_from: DEFAULT_ALLOW_FROM.iter().map(|s| s.to_string()).collect(),
+            udp_payload: DEFAULT_UDP_PAYLOAD,
+            tcp_idle_timeout: "10s".into(),
+            data_dir: None,
+            metrics: None,
+            control: None,
+            control_api_key: None,
+        }
+    }
+}
+
+/// `[cache]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CacheSpec {
+    /// Most RRsets kept (the bound on memory).
+    pub max_entries: u64,
+    /// Lowest TTL cached (answers with less are kept this long).
+    pub min_ttl: String,
+    /// Highest TTL cached (RFC 8767 suggests at most 7 days).
+    pub max_ttl: String,
+    /// Highest TTL for negative answers (RFC 2308 §5 suggests 1-3 hours).
+    pub max_negative_ttl: String,
+    /// How long a bogus result is remembered (RFC 9520 §3: at least 1 s, at most 5 min).
+    pub bogus_ttl: String,
+}
+
+impl Default for CacheSpec {
+    fn default() -> Self {
+        CacheSpec { max_entries: 1_000_000, min_ttl: "0s".into(), max_ttl: "1d".into(), max_negative_ttl: "1h".into(), bogus_ttl: "60s".into() }
+    }
+}
+
+/// `[dnssec]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DnssecSpec {
+    /// Validate answers (default on).
+    pub validate: bool,
+    /// Trust-anchor files (DS or DNSKEY records in zone-file syntax, BIND `trust-anchors`
+    /// blocks or RFC 7958 XML). Empty: the built-in IANA root anchors.
+    pub trust_anchor_files: Vec<String>,
+    /// Negative trust anchors (RFC 7646): names to treat as insecure.
+    pub negative_trust_anchors: Vec<String>,
+}
+
+impl Default for DnssecSpec {
+    fn default() -> Self {
+        DnssecSpec { validate: true, trust_anchor_files: Vec::new(), negative_trust_anchors: Vec::new() }
+    }
+}
+
+/// `[iterator]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IteratorSpec {
+    /// Root hints file (zone-file syntax: NS for `.` and addresses). Empty: built-in IANA hints.
+    pub root_hints: Option<String>,
+    /// QNAME minimisation (RFC 9156).
+    pub qname_minimisation: bool,
+    /// Upstream query timeout before trying another server.
+    pub query_timeout: String,
+    /// Total time allowed to resolve one client question.
+    pub resolution_timeout: String,
+    /// Refuse to send queries to these upstream addresses (the lab needs 127/8 allowed).
+    pub do_not_query: Vec<String>,
+}
+
+impl Default for IteratorSpec {
+    fn default() -> Self {
+        IteratorSpec {
+            root_hints: None,
+            qname_minimisation: true,
+            query_timeout: "1500ms".into(),
+            resolution_timeout: "10s".into(),
+            do_not_query: Vec::new(),
+        }
+    }
+}
+
+/// `[[forward_zone]]`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ForwardSpec {
+    /// Zone name.
+    pub name: String,
+    /// Targets `ADDR:PORT`.
+    pub targets: Vec<String>,
+    /// Ask with RD=1 (another resolver) instead of RD=0 (an authoritative server).
+    #[serde(default)]
+    pub recursive: bool,
+}
+
+/// A validated forward zone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForwardZone {
+    /// Zone name.
+    pub name: Name,
+    /// Targets.
+    pub targets: Vec<SocketAddr>,
+    /// RD=1 upstream.
+    pub recursive: bool,
+}
+
+/// Validated runtime configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Listen addresses.
+    pub listen: Vec<SocketAddr>,
+    /// True if the default listen address was used.
+    pub default_listen: bool,
+    /// Worker threads.
+    pub threads: usize,
+    /// Client ACL.
+    pub allow_from: Vec<IpNet>,
+    /// UDP payload size.
+    pub udp_payload: u16,
+    /// TCP idle timeout.
+    pub tcp_idle_timeout: Duration,
+    /// State directory.
+    pub data_dir: Option<PathBuf>,
+    /// Metrics address.
+    pub metrics: Option<SocketAddr>,
+    /// Control address.
+    pub control: Option<SocketAddr>,
+    /// Control API key.
+    pub control_api_key: Option<String>,
+    /// Cache bound.
+    pub cache_max_entries: u64,
+    /// TTL floor.
+    pub min_ttl: u32,
+    /// TTL cap.
+    pub max_ttl: u32,
+    /// Negative TTL cap.
+    pub max_negative_ttl: u32,
+    /// Bogus TTL.
+    pub bogus_ttl: u32,
+    /// Validation on.
+    pub validate: bool,
+    /// Trust-anchor files.
+    pub trust_anchor_files: Vec<PathBuf>,
+    /// NTAs.
+    pub negative_trust_anchors: Vec<Name>,
+    /// Root hints file.
+    pub root_hints: Option<PathBuf>,
+    /// QNAME minimisation.
+    pub qname_minimisation: bool,
+    /// Upstream timeout.
+    pub query_timeout: Duration,
+    /// Per-question deadline.
+    pub resolution_timeout: Duration,
+    /// Upstream addresses never queried.
+    pub do_not_query: Vec<IpNet>,
+    /// Forward zones.
+    pub forward_zones: Vec<ForwardZone>,
+}
+
+/// Command-line overrides.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// `--listen` (replaces).
+    pub listen: Vec<String>,
+    /// `--root-hints`.
+    pub root_hints: Option<String>,
+    /// `--trust-anchor` (replaces the built-in default; adds to file's).
+    pub trust_anchors: Vec<String>,
+    /// `--threads`.
+    pub threads: Option<String>,
+    /// `--metrics`.
+    pub metrics: Option<String>,
+    /// `--control`.
+    pub control: Option<String>,
+    /// `--data-dir`.
+    pub data_dir: Option<String>,
+    /// `--forward-zone NAME=ADDR:PORT[,ADDR:PORT]`.
+    pub forward_zones: Vec<String>,
+    /// `--allow-from` (replaces).
+    pub allow_from: Vec<String>,
+}
+
+/// Reads a TOML config file.
+pub fn read_spec(path: &Path) -> Result<Spec, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError::new("--config", format!("cannot read {}: {e}", path.display())))?;
+    toml::from_str(&text).map_err(|e| {
+        let key = e.message().split('`').nth(1).unwrap_or("(file)").to_string();
+        ConfigError::new(key, format!("{}: {}", path.display(), e.to_string().trim()))
+    })
+}
+
+/// Applies command-line overrides.
+pub fn apply_overrides(spec: &mut Spec, o: &Overrides) -> Result<(), ConfigError> {
+    if !o.listen.is_empty() {
+        spec.server.listen = o.listen.clone();
+    }
+    if let Some(h) = &o.root_hints {
+        spec.iterator.root_hints = Some(h.clone());
+    }
+    spec.dnssec.trust_anchor_files.extend(o.trust_anchors.iter().cloned());
+    if let Some(t) = &o.threads {
+        spec.server.threads = Threads::parse(t).map_err(|r| ConfigError::new("--threads", r))?;
+    }
+    if let Some(m) = &o.metrics {
+        spec.server.metrics = Some(m.clone());
+    }
+    if let Some(c) = &o.control {
+        spec.server.control = Some(c.clone());
+    }
+    if let Some(d) = &o.data_dir {
+        spec.server.data_dir = Some(d.clone());
+    }
+    if !o.allow_from.is_empty() {
+        spec.server.allow_from = o.allow_from.clone();
+    }
+    for (i, f) in o.forward_zones.iter().enumerate() {
+        let (name, targets) = f.split_once('=').ok_or_else(|| ConfigError::new(format!("--forward-zone[{i}]"), format!("{f:?} is not NAME=ADDR:PORT[,ADDR:PORT]")))?;
+        spec.forward_zone.push(ForwardSpec { name: name.into(), targets: targets.split(',').map(str::to_string).collect(), recursive: false });
+    }
+    Ok(())
+}
+
+fn duration_secs(key: &str, v: &str) -> Result<u32, ConfigError> {
+    let d = parse_duration(v).map_err(|r| ConfigError::new(key, r))?;
+    u32::try_from(d.as_secs()).map_err(|_| ConfigError::new(key, "too large"))
+}
+
+fn duration_ms(key: &str, v: &str) -> Result<Duration, ConfigError> {
+    if let Some(ms) = v.strip_suffix("ms") {
+        return ms.trim().parse::<u64>().map(Duration::from_millis).map_err(|_| ConfigError::new(key, format!("bad duration {v:?}")));
+    }
+    parse_duration(v).map_err(|r| ConfigError::new(key, r))
+}
+
+impl Spec {
+    /// Checks every value and builds the runtime config; relative paths are taken from `base`.
+    pub fn validate(&self, base: &Path) -> Result<Config, ConfigError> {
+        let s = &self.server;
+        let default_listen = s.listen.is_empty();
+        let src: Vec<String> = if default_listen { vec![DEFAULT_LISTEN.into()] } else { s.listen.clone() };
+        let listen = src
+            .iter()
+            .enumerate()
+            .map(|(i, a)| parse_listen(a).map_err(|r| ConfigError::new(format!("server.listen[{i}]"), r)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let allow_from = s
+            .allow_from
+            .iter()
+            .enumerate()
+            .map(|(i, a)| parse_cidr(a).map_err(|r| ConfigError::new(format!("server.allow_from[{i}]"), r)))
+            .collect::<Result<Vec<_>, _>>()?;
+        if !(512..=4096).contains(&s.udp_payload) {
+            return Err(ConfigError::new("server.udp_payload", format!("{} is outside 512-4096", s.udp_payload)));
+        }
+        if let Threads::Fixed(0) = s.threads {
+            return Err(ConfigError::new("server.threads", "must be \"auto\" or at least 1"));
+        }
+        let tcp_idle_timeout = parse_duration(&s.tcp_idle_timeout).map_err(|r| ConfigError::new("server.tcp_idle_timeout", r))?;
+        let metrics = s.metrics.as_deref().map(|m| parse_listen(m).map_err(|r| ConfigError::new("server.metrics", r))).transpose()?;
+        let control = s.control.as_deref().map(|m| parse_listen(m).map_err(|r| ConfigError::new("server.control", r))).transpose()?;
+        let c = &self.cache;
+        if c.max_entries < 100 {
+            return Err(ConfigError::new("cache.max_entries", "must be at least 100"));
+        }
+        let min_ttl = duration_secs("cache.min_ttl", &c.min_ttl)?;
+        let max_ttl = duration_secs("cache.max_ttl", &c.max_ttl)?;
+        if min_ttl > max_ttl {
+            return Err(ConfigError::new("cache.min_ttl", "is above cache.max_ttl"));
+        }
+        if min_ttl > 3600 {
+            return Err(ConfigError::new("cache.min_ttl", "above 1h would serve stale data for too long"));
+        }
+        let max_negative_ttl = duration_secs("cache.max_negative_ttl", &c.max_negative_ttl)?;
+        let bogus_ttl = duration_secs("cache.bogus_ttl", &c.bogus_ttl)?;
+        if !(1..=300).contains(&bogus_ttl) {
+            return Err(ConfigError::new("cache.bogus_ttl", "must be from 1s to 5m (RFC 9520 §3)"));
+        }
+        let d = &self.dnssec;
+        let negative_trust_anchors = d
+            .negative_trust_anchors
+            .iter()
+            .enumerate()
+            .map(|(i, n)| Name::parse(n, Some(&Name::root())).map_err(|e| ConfigError::new(format!("dnssec.negative_trust_anchors[{i}]"), format!("{n:?}: {e}"))))
+            .collect::<Result<Vec<_>, _>>()?;
+        let it = &self.iterator;
+        let query_timeout = duration_ms("iterator.query_timeout", &it.query_timeout)?;
+        if query_timeout < Duration::from_millis(50) || query_timeout > Duration::from_secs(10) {
+            return Err(ConfigError::new("iterator.query_timeout", "must be from 50ms to 10s"));
+        }
+        let resolution_timeout = duration_ms("iterator.resolution_timeout", &it.resolution_timeout)?;
+        if resolution_timeout < query_timeout {
+            return Err(ConfigError::new("iterator.resolution_timeout", "must be at least iterator.query_timeout"));
+        }
+        let do_not_query = it
+            .do_not_query
+            .iter()
+            .enumerate()
+            .map(|(i, a)| parse_cidr(a).map_err(|r| ConfigError::new(format!("iterator.do_not_query[{i}]"), r)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut forward_zones: Vec<ForwardZone> = Vec::new();
+        for (i, f) in self.forward_zone.iter().enumerate() {
+            let key = format!("forward_zone[{i}]");
+            let name = Name::parse(&f.name, Some(&Name::root())).map_err(|e| ConfigError::new(format!("{key}.name"), format!("{:?}: {e}", f.name)))?;
+            if f.targets.is_empty() {
+                return Err(ConfigError::new(format!("{key}.targets"), "needs at least one ADDR:PORT"));
+            }
+            let targets = f
+                .targets
+                .iter()
+                .enumerate()
+                .map(|(j, t)| parse_listen(t).map_err(|r| ConfigError::new(format!("{key}.targets[{j}]"), r)))
+                .collect::<Result<Vec<_>, _>>()?;
+            if forward_zones.iter().any(|z| z.name == name) {
+                return Err(ConfigError::new(format!("{key}.name"), format!("{name} is listed twice")));
+            }
+            forward_zones.push(ForwardZone { name, targets, recursive: f.recursive });
+        }
+        let path = |p: &String| base.join(p);
+        Ok(Config {
+            listen,
+            default_listen,
+            threads: s.threads.count(),
+            allow_from,
+            udp_payload: s.udp_payload,
+            tcp_idle_timeout,
+            data_dir: s.data_dir.as_ref().map(PathBuf::from),
+            metrics,
+            control,
+            control_api_key: s.control_api_key.clone(),
+            cache_max_entries: c.max_entries,
+            min_ttl,
+            max_ttl,
+            max_negative_ttl,
+            bogus_ttl,
+            validate: d.validate,
+            trust_anchor_files: d.trust_anchor_files.iter().map(path).collect(),
+            negative_trust_anchors,
+            root_hints: it.root_hints.as_ref().map(path),
+            qname_minimisation: it.qname_minimisation,
+            query_timeout,
+            resolution_timeout,
+            do_not_query,
+            forward_zones,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_validate_on_loopback() {
+        let c = Spec::default().validate(Path::new(".")).unwrap();
+        assert_eq!(c.listen, vec!["127.0.0.1:5301".parse().unwrap()]);
+        assert!(c.validate && c.qname_minimisation);
+        assert!(c.trust_anchor_files.is_empty());
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        let spec: Spec = toml::from_str("[cache]\nbogus_ttl = \"1h\"").unwrap();
+        assert_eq!(spec.validate(Path::new(".")).unwrap_err().key, "cache.bogus_ttl");
+        let spec: Spec = toml::from_str("[[forward_zone]]\nname = \"corp.\"\ntargets = [\"x\"]").unwrap();
+        assert_eq!(spec.validate(Path::new(".")).unwrap_err().key, "forward_zone[0].targets[0]");
+        let spec: Spec = toml::from_str("[iterator]\nquery_timeout = \"20ms\"").unwrap();
+        assert_eq!(spec.validate(Path::new(".")).unwrap_err().key, "iterator.query_timeout");
+    }
+
+    #[test]
+    fn forward_zone_flag_parses() {
+        let mut spec = Spec::default();
+        let o = Overrides { forward_zones: vec!["corp.=127.0.0.1:5300,127.0.0.2:5300".into()], ..Default::default() };
+        apply_overrides(&mut spec, &o).unwrap();
+        let c = spec.validate(Path::new(".")).unwrap();
+        assert_eq!(c.forward_zones[0].targets.len(), 2);
+    }
+}

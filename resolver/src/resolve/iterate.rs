@@ -1,0 +1,413 @@
+//! Finding data: the cache, forward zones, and iteration from the closest known
+//! delegation (RFC 1034 §5.3.3) with QNAME minimisation (RFC 9156), glueless NS
+//! resolution, server selection by SRTT, TCP on truncation (RFC 7766), EDNS fallback
+//! (RFC 6891 §7), and caching by trust rank (RFC 2181 §5.4.1).
+
+use super::{Chain, Ctx, Outcome, ResolveError, Resolver, MAX_CHAIN, MAX_DEPTH, MAX_GLUELESS_PER_DELEGATION, MAX_REFERRALS};
+use crate::cache::{AnswerKind, Rank, Trust};
+use crate::iterator::{classify, Lameness, Response};
+use crate::rrset::RRset;
+use crate::upstream::{decode, random_id, TransportError};
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Instant;
+use tern_shared::config::ip_allowed;
+use tern_shared::wire::writer::MessageWriter;
+use tern_shared::wire::{flags, rcode, Class, Header, Message, Name, RType};
+
+/// A set of servers for a zone: where to send a question.
+#[derive(Debug, Clone)]
+pub(super) struct Delegation {
+    /// The zone.
+    pub zone: Name,
+    /// Server names with the addresses known for them.
+    pub servers: Vec<(Name, Vec<IpAddr>)>,
+    /// Fixed targets with ports (forward zones).
+    pub targets: Vec<SocketAddr>,
+    /// Ask with RD=1 (a recursive forwarder).
+    pub recursive: bool,
+    /// True for a forward zone.
+    pub forward: bool,
+}
+
+type BoxFut<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+impl Resolver {
+    /// Follows the question through CNAME/DNAME chains across responses and zones.
+    pub(super) async fn chase(&self, qname: &Name, qtype: RType, ctx: &mut Ctx) -> Result<Chain, ResolveError> {
+        let mut answer: Vec<RRset> = Vec::new();
+        let mut authority: Vec<RRset> = Vec::new();
+        let mut cur = qname.clone();
+        let mut seen: Vec<Name> = vec![cur.clone()];
+        for _ in 0..MAX_CHAIN {
+            let out = self.lookup(&cur, qtype, ctx).await?;
+            // Walk the chain this outcome gives, starting at `cur`.
+            let mut name = cur.clone();
+            for set in &out.answer {
+                if !answer.contains(set) {
+                    answer.push(set.clone());
+                }
+                if set.owner == name && set.rtype == RType::CNAME && qtype != RType::CNAME {
+                    if let Ok(t) = Name::from_wire(&set.rdatas[0]) {
+                        name = t;
+                    }
+                }
+            }
+            for set in &out.authority {
+                if !authority.contains(set) {
+                    authority.push(set.clone());
+                }
+            }
+            let reached = qtype == RType::CNAME || out.answer.iter().any(|s| s.owner == name && (s.rtype == qtype || qtype == RType::ANY));
+            if out.kind != AnswerKind::Positive || reached || name == cur {
+                return Ok(Chain { answer, authority, kind: out.kind, last: name });
+            }
+            if seen.contains(&name) {
+                return Err(ResolveError::ChainTooLong);
+            }
+            seen.push(name.clone());
+            cur = name;
+        }
+        Err(ResolveError::ChainTooLong)
+    }
+
+    /// Resolves one name: cached outcome, forward zone or iteration. Boxed, because
+    /// iteration needs lookups (NS addresses, DS, DNSKEY) of its own.
+    pub(super) fn lookup<'a>(&'a self, qname: &'a Name, qtype: RType, ctx: &'a mut Ctx) -> BoxFut<'a, Result<Arc<Outcome>, ResolveError>> {
+        Box::pin(async move {
+            let now = self.now();
+            let k = crate::cache::key(qname, qtype);
+            if let Some(o) = self.outcomes.get(&k).filter(|o| o.expires > now) {
+                return Ok(o);
+            }
+            let out = self.iterate(qname, qtype, ctx).await?;
+            let out = Arc::new(out);
+            if out.expires > out.stored {
+                self.outcomes.insert(k, out.clone());
+            }
+            Ok(out)
+        })
+    }
+
+    /// The forward zone covering `name` (longest match).
+    fn forward_for(&self, name: &Name) -> Option<Delegation> {
+        self.settings
+            .forward_zones
+            .iter()
+            .filter(|f| name.is_subdomain_of(&f.name))
+            .max_by_key(|f| f.name.label_count())
+            .map(|f| Delegation { zone: f.name.clone(), servers: Vec::new(), targets: f.targets.clone(), recursive: f.recursive, forward: true })
+    }
+
+    /// The deepest delegation in cache for `qname` (for DS, strictly above it: DS is
+    /// served by the parent, RFC 4035 §4.2), else the root hints.
+    fn closest_delegation(&self, qname: &Name, qtype: RType) -> Delegation {
+        let now = self.now();
+        let mut cur = if qtype == RType::DS && !qname.is_root() { qname.parent() } else { Some(qname.clone()) };
+        while let Some(z) = cur {
+            if let Some(ns) = self.rrsets.get(&z, RType::NS, now).filter(|e| e.trust != Trust::Bogus) {
+                let servers: Vec<(Name, Vec<IpAddr>)> = ns
+                    .rrset
+                    .rdatas
+                    .iter()
+                    .filter_map(|rd| Name::from_wire(rd).ok())
+                    .map(|n| {
+                        let addrs = self.cached_addrs(&n, now);
+                        (n, addrs)
+                    })
+                    .collect();
+                // A delegation whose servers all lack addresses and live under it cannot
+                // be used (no glue): go up.
+                let usable = servers.iter().any(|(n, a)| !a.is_empty() || !n.is_subdomain_of(&z));
+                if usable {
+                    return Delegation { zone: z, servers, targets: Vec::new(), recursive: false, forward: false };
+                }
+            }
+            cur = z.parent();
+        }
+        Delegation { zone: Name::root(), servers: self.hints.iter().map(|h| (h.name.clone(), h.addrs.clone())).collect(), targets: Vec::new(), recursive: false, forward: false }
+    }
+
+    fn cached_addrs(&self, n: &Name, now: u64) -> Vec<IpAddr> {
+        let mut v = Vec::new();
+        for t in [RType::A, RType::AAAA] {
+            if let Some(e) = self.rrsets.get(n, t, now).filter(|e| e.trust != Trust::Bogus) {
+                for rd in &e.rrset.rdatas {
+                    match rd.len() {
+                        4 => v.push(IpAddr::from(<[u8; 4]>::try_from(&rd[..]).expect("4"))),
+                        16 => v.push(IpAddr::from(<[u8; 16]>::try_from(&rd[..]).expect("16"))),
+                        _ => {}
+                    }
+                }
+            }
+        }
+        v
+    }
+
+    /// Iterates for one name from the closest delegation (or asks its forwarder).
+    async fn iterate(&self, qname: &Name, qtype: RType, ctx: &mut Ctx) -> Result<Outcome, ResolveError> {
+        let mut deleg = match self.forward_for(qname) {
+            Some(f) => f,
+            None => self.closest_delegation(qname, qtype),
+        };
+        // Labels known to exist without a cut (RFC 9156 §3 "minimised" progress).
+        let mut known = deleg.zone.label_count();
+        let mut minimise = self.settings.qname_minimisation && !deleg.forward;
+        let mut seen_zones: Vec<Name> = vec![deleg.zone.clone()];
+        for _ in 0..MAX_REFERRALS {
+            // RFC 9156 §3: ask one label more than known, with QTYPE A, until the full name.
+            let (ask, ask_type) = match minimise.then(|| crate::iterator::minimised(qname, known + 1)).flatten() {
+                Some(n) if n != *qname => (n, RType::A),
+                _ => (qname.clone(), qtype),
+            };
+            let (msg, _server) = self.ask(&mut deleg, &ask, ask_type, ctx).await?;
+            let now = self.now();
+            let aa = msg.header.has(flags::AA);
+            match classify(&msg, &deleg.zone, &ask, ask_type, deleg.forward) {
+                Response::Referral { child, ns, glue, security } => {
+                    if deleg.forward && !deleg.recursive {
+                        // A stub zone target delegating further: follow it like iteration.
+                    }
+                    if seen_zones.contains(&child) {
+                        return Err(ResolveError::Referrals(child));
+                    }
+                    seen_zones.push(child.clone());
+                    self.rrsets.put(ns.clone(), Rank::Referral, Trust::Unchecked, now);
+                    for g in glue {
+                        self.rrsets.put(g, Rank::Additional, Trust::Unchecked, now);
+                    }
+                    for s in security.into_iter().filter(|s| s.rtype == RType::DS) {
+                        self.rrsets.put(s, Rank::Referral, Trust::Unchecked, now);
+                    }
+                    let servers = ns.rdatas.iter().filter_map(|rd| Name::from_wire(rd).ok()).map(|n| {
+                        let a = self.cached_addrs(&n, now);
+                        (n, a)
+                    });
+                    known = child.label_count();
+                    deleg = Delegation { zone: child, servers: servers.collect(), targets: Vec::new(), recursive: false, forward: false };
+                    continue;
+                }
+                Response::Lame(l) => {
+                    // `ask` already tried every server; a lame answer from all of them.
+                    tracing::debug!(zone = %deleg.zone, ?l, "all servers lame");
+                    return Err(ResolveError::NoReachableAuthority(deleg.zone.clone()));
+                }
+                r if ask != *qname => {
+                    // A minimised step: the intermediate name is not a cut.
+                    match r {
+                        Response::NxDomain { .. } | Response::NoData { .. } | Response::Answer { .. } => {
+                            if matches!(r, Response::NxDomain { .. }) {
+                                // RFC 9156 §2.3: a broken server may say NXDOMAIN for an
+                                // empty non-terminal; ask the full name instead of trusting it.
+                                minimise = false;
+                            } else {
+                                known += 1;
+                            }
+                            continue;
+                        }
+                        _ => unreachable!("referral and lame handled above"),
+                    }
+                }
+                Response::Answer { answer, authority, nxdomain, aa: _ } => {
+                    let rank = if aa { Rank::AnswerAuth } else { Rank::AnswerNonAuth };
+                    for s in &answer {
+                        self.rrsets.put(s.clone(), rank, Trust::Unchecked, now);
+                    }
+                    let kind = if nxdomain { AnswerKind::NxDomain } else { AnswerKind::Positive };
+                    return Ok(self.outcome(answer, authority, kind, now));
+                }
+                Response::NxDomain { authority } => return Ok(self.outcome(Vec::new(), authority, AnswerKind::NxDomain, now)),
+                Response::NoData { authority } => return Ok(self.outcome(Vec::new(), authority, AnswerKind::NoData, now)),
+            }
+        }
+        Err(ResolveError::Referrals(deleg.zone))
+    }
+
+    fn outcome(&self, answer: Vec<RRset>, authority: Vec<RRset>, kind: AnswerKind, now: u64) -> Outcome {
+        let mut ttl = answer.iter().map(|s| s.ttl).min().unwrap_or(u32::MAX);
+        if kind != AnswerKind::Positive {
+            let neg = authority
+                .iter()
+                .find(|s| s.rtype == RType::SOA)
+                .map(|s| s.ttl.min(tern_shared::wire::record::soa_minimum(&s.rdatas[0]).unwrap_or(0)))
+                .unwrap_or(0);
+            ttl = self.settings.ttl.negative(ttl.min(neg));
+        } else {
+            ttl = self.settings.ttl.positive(ttl);
+        }
+        Outcome { answer, authority, kind, stored: now, expires: now + ttl as u64 }
+    }
+
+    /// Asks the servers of `deleg` one question, trying them in SRTT order, handling
+    /// timeouts, truncation (TCP), EDNS fallback and error rcodes. Returns the first
+    /// usable reply and the server it came from.
+    async fn ask(&self, deleg: &mut Delegation, qname: &Name, qtype: RType, ctx: &mut Ctx) -> Result<(Message, SocketAddr), ResolveError> {
+        let mut targets: Vec<SocketAddr> = if deleg.forward { deleg.targets.clone() } else { self.server_addrs(deleg, ctx).await? };
+        if !deleg.forward {
+            let ips: Vec<IpAddr> = targets.iter().map(|s| s.ip()).collect();
+            targets = self.servers.order(&ips, self.now_ms(), random_id() as u64).into_iter().map(|ip| SocketAddr::new(ip, 53)).collect();
+        } else {
+            let ips: Vec<IpAddr> = targets.iter().map(|s| s.ip()).collect();
+            let order = self.servers.order(&ips, self.now_ms(), 0);
+            targets.sort_by_key(|t| order.iter().position(|ip| *ip == t.ip()));
+        }
+        let mut last_lame: Option<Message> = None;
+        for round in 0..2 {
+            for &server in &targets {
+                if ctx.queries_left == 0 {
+                    return Err(ResolveError::Budget);
+                }
+                if self.now_ms() > ctx.deadline_ms {
+                    return Err(ResolveError::Timeout);
+                }
+                let _ = round;
+                match self.exchange(server, qname, qtype, deleg.recursive, ctx).await {
+                    Ok(msg) => {
+                        let rc = msg.rcode();
+                        if rc == rcode::NOERROR || rc == rcode::NXDOMAIN {
+                            // A reply that classifies as lame is tried against other servers.
+                            if let Response::Lame(Lameness::BadReferral | Lameness::Empty) = classify(&msg, &deleg.zone, qname, qtype, deleg.forward) {
+                                last_lame = Some(msg);
+                                continue;
+                            }
+                            return Ok((msg, server));
+                        }
+                        last_lame = Some(msg);
+                    }
+                    Err(TransportError::Timeout) => continue,
+                    Err(_) => continue,
+                }
+            }
+            if last_lame.is_some() {
+                break;
+            }
+        }
+        match last_lame {
+            Some(m) => Ok((m, targets[0])),
+            None => Err(ResolveError::NoReachableAuthority(deleg.zone.clone())),
+        }
+    }
+
+    /// Addresses of a delegation's servers, resolving NS names without glue (at most
+    /// [`MAX_GLUELESS_PER_DELEGATION`], at most [`MAX_DEPTH`] deep).
+    async fn server_addrs(&self, deleg: &mut Delegation, ctx: &mut Ctx) -> Result<Vec<SocketAddr>, ResolveError> {
+        let allowed = |ip: &IpAddr| !ip_allowed(&self.settings.do_not_query, *ip);
+        let mut out: Vec<SocketAddr> = deleg.servers.iter().flat_map(|(_, a)| a.iter().copied()).filter(allowed).map(|ip| SocketAddr::new(ip, 53)).collect();
+        if !out.is_empty() {
+            return Ok(out);
+        }
+        if ctx.depth >= MAX_DEPTH {
+            return Err(ResolveError::Budget);
+        }
+        let mut tried = 0;
+        let names: Vec<Name> = deleg.servers.iter().map(|(n, _)| n.clone()).collect();
+        for n in names {
+            // A name under the zone itself with no glue cannot be resolved through it.
+            if n.is_subdomain_of(&deleg.zone) {
+                continue;
+            }
+            if tried >= MAX_GLUELESS_PER_DELEGATION {
+                break;
+            }
+            tried += 1;
+            ctx.depth += 1;
+            let mut addrs = Vec::new();
+            for t in [RType::A, RType::AAAA] {
+                if let Ok(o) = self.lookup(&n, t, ctx).await {
+                    for s in o.answer.iter().filter(|s| s.rtype == t) {
+                        for rd in &s.rdatas {
+                            match rd.len() {
+                                4 => addrs.push(IpAddr::from(<[u8; 4]>::try_from(&rd[..]).expect("4"))),
+                                16 => addrs.push(IpAddr::from(<[u8; 16]>::try_from(&rd[..]).expect("16"))),
+                                _ => {}
+                            }
+                        }
+                    }
+                }
+                if !addrs.is_empty() {
+                    break;
+                }
+            }
+            ctx.depth -= 1;
+            if let Some(entry) = deleg.servers.iter_mut().find(|(x, _)| *x == n) {
+                entry.1 = addrs.clone();
+            }
+            out.extend(addrs.into_iter().filter(allowed).map(|ip| SocketAddr::new(ip, 53)));
+            if !out.is_empty() {
+                break;
+            }
+        }
+        if out.is_empty() {
+            return Err(ResolveError::NoReachableAuthority(deleg.zone.clone()));
+        }
+        Ok(out)
+    }
+
+    /// One exchange with one server: random ID, EDNS with DO (or none for servers that
+    /// choke on it), TCP when the UDP reply is truncated.
+    async fn exchange(&self, server: SocketAddr, qname: &Name, qtype: RType, recursive: bool, ctx: &mut Ctx) -> Result<Message, TransportError> {
+        let no_edns = self.servers.get(server.ip()).no_edns;
+        let timeout = self.servers.timeout_for(server.ip(), std::time::Duration::from_millis(200), self.settings.query_timeout);
+        let mut tcp = false;
+        let mut edns = !no_edns;
+        for _attempt in 0..3 {
+            ctx.queries_left = ctx.queries_left.saturating_sub(1);
+            self.counters.upstream_queries.fetch_add(1, Ordering::Relaxed);
+            let id = random_id();
+            let mut f = 0u16;
+            if recursive {
+                // We validate ourselves: ask the forwarder not to (RFC 4035 §3.2.2).
+                f |= flags::RD | flags::CD;
+            }
+            let mut buf = Vec::with_capacity(512);
+            let mut w = MessageWriter::new(&mut buf, 512, Header { id, flags: f, ..Default::default() });
+            let _ = w.question(qname.wire(), qtype, Class::IN);
+            if edns {
+                w.opt(self.settings.udp_payload, 0, true, None);
+            }
+            w.finish();
+            let started = Instant::now();
+            let res = self.transport.exchange(server, buf, tcp, if tcp { timeout * 2 } else { timeout }).await;
+            let now_ms = self.now_ms();
+            let raw = match res {
+                Ok(r) => r,
+                Err(TransportError::Timeout) => {
+                    self.counters.upstream_timeouts.fetch_add(1, Ordering::Relaxed);
+                    self.servers.timeout(server.ip(), timeout, now_ms);
+                    return Err(TransportError::Timeout);
+                }
+                Err(e) => {
+                    self.servers.timeout(server.ip(), timeout, now_ms);
+                    return Err(e);
+                }
+            };
+            self.servers.reply(server.ip(), started.elapsed(), now_ms);
+            let msg = match decode(&raw) {
+                Ok(m) => m,
+                Err(e) => {
+                    if !tcp && raw.len() >= 4 && raw[2] & 0x02 != 0 {
+                        // Truncated and cut short: retry over TCP.
+                        tcp = true;
+                        continue;
+                    }
+                    return Err(e);
+                }
+            };
+            if msg.header.has(flags::TC) && !tcp {
+                tcp = true;
+                continue;
+            }
+            if edns && (msg.rcode() == rcode::FORMERR || msg.rcode() == rcode::NOTIMP) && msg.edns.is_none() {
+                // RFC 6891 §7: a server that does not know EDNS; ask it plainly from now on.
+                self.servers.set_no_edns(server.ip(), now_ms);
+                edns = false;
+                continue;
+            }
+            return Ok(msg);
+        }
+        Err(TransportError::Malformed("retries exhausted".into()))
+    }
+}

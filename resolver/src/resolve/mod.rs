@@ -1,0 +1,383 @@
+//! The resolution driver: for one client question, find the data (cache, forwarder or
+//! iteration from the root), follow CNAME/DNAME chains, validate the result, cache it,
+//! and hand back a complete [`Answer`]. Identical questions in flight are joined
+//! (one resolution, many waiters).
+//!
+//! The driver owns all I/O and the clock, both injected ([`Transport`], [`Clock`]), so
+//! scripted upstreams and a fake clock can drive it in tests. Iterator and validator
+//! are sans-I/O; the driver asks them what to do and fetches what they need.
+//!
+//! Every question has a work budget ([`Ctx`]): upstream queries, referral steps,
+//! glueless-NS depth (NXNS, CVE-2020-12662), chain length and a deadline; running out
+//! fails that question only, with SERVFAIL.
+
+mod iterate;
+mod validate;
+
+use crate::cache::packet::PacketCache;
+use crate::cache::servers::Servers;
+use crate::cache::{Answer, AnswerCache, AnswerKind, KeyCache, RRsetCache, TtlPolicy};
+use crate::config::{Config, ForwardZone};
+use crate::iterator::hints::Hint;
+use crate::rrset::RRset;
+use crate::upstream::Transport;
+use crate::validator::{Budget, Security};
+use ipnet::IpNet;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+use tern_shared::wire::{ede, rcode, Name, RType};
+use tern_trust_anchors::{NtaSet, TrustAnchors};
+use tokio::sync::OnceCell;
+
+/// RFC 1034 §3.6.2 / Unbound `max-query-restarts`-like bound on CNAME/DNAME chains.
+pub const MAX_CHAIN: usize = 12;
+/// Upstream queries one client question may cause (Unbound's `MAX_SENT_COUNT` is 32
+/// per fetch; this counts the whole question including DS/DNSKEY fetches).
+pub const MAX_QUERIES_PER_QUESTION: u32 = 150;
+/// Referrals followed for one name.
+pub const MAX_REFERRALS: usize = 30;
+/// Nesting of lookups started to find NS addresses or keys (NXNS, CVE-2020-12662).
+pub const MAX_DEPTH: u8 = 6;
+/// NS names without glue resolved per delegation (NXNS mitigation, as Unbound's
+/// `target-fetch-policy` bounds it).
+pub const MAX_GLUELESS_PER_DELEGATION: usize = 4;
+
+/// Time source, injected so tests can fake it.
+pub trait Clock: Send + Sync {
+    /// Milliseconds since the epoch.
+    fn now_ms(&self) -> u64;
+    /// Seconds since the epoch.
+    fn now(&self) -> u64 {
+        self.now_ms() / 1000
+    }
+}
+
+/// The system clock.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_ms(&self) -> u64 {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+    }
+}
+
+/// Settings the driver needs from the configuration.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Validate answers.
+    pub validate: bool,
+    /// QNAME minimisation.
+    pub qname_minimisation: bool,
+    /// Upstream query timeout (upper bound; SRTT lowers it).
+    pub query_timeout: Duration,
+    /// Per-question deadline.
+    pub resolution_timeout: Duration,
+    /// Upstream addresses never queried.
+    pub do_not_query: Vec<IpNet>,
+    /// Forward zones.
+    pub forward_zones: Vec<ForwardZone>,
+    /// TTL policy.
+    pub ttl: TtlPolicy,
+    /// Our EDNS payload size upstream.
+    pub udp_payload: u16,
+}
+
+impl Settings {
+    /// From the validated config.
+    pub fn from_config(c: &Config) -> Settings {
+        Settings {
+            validate: c.validate,
+            qname_minimisation: c.qname_minimisation,
+            query_timeout: c.query_timeout,
+            resolution_timeout: c.resolution_timeout,
+            do_not_query: c.do_not_query.clone(),
+            forward_zones: c.forward_zones.clone(),
+            ttl: TtlPolicy { min: c.min_ttl, max: c.max_ttl, max_negative: c.max_negative_ttl, bogus: c.bogus_ttl },
+            udp_payload: c.udp_payload,
+        }
+    }
+}
+
+/// Counters the driver keeps (read by metrics).
+#[derive(Debug, Default)]
+pub struct Counters {
+    /// Upstream queries sent.
+    pub upstream_queries: std::sync::atomic::AtomicU64,
+    /// Upstream timeouts.
+    pub upstream_timeouts: std::sync::atomic::AtomicU64,
+    /// Questions that ran out of budget.
+    pub budget_exhausted: std::sync::atomic::AtomicU64,
+    /// Validation budget (KeyTrap / NSEC3) exhausted.
+    pub validation_budget_exhausted: std::sync::atomic::AtomicU64,
+}
+
+/// The resolver: caches, trust anchors and the means to ask upstream.
+pub struct Resolver {
+    /// Settings.
+    pub settings: Settings,
+    /// RRset cache (delegations, glue, keys, data).
+    pub rrsets: RRsetCache,
+    /// Outcomes of single-name lookups (unvalidated), positive and negative.
+    outcomes: moka::sync::Cache<crate::cache::Key, Arc<Outcome>>,
+    /// Validated client answers.
+    pub answers: AnswerCache,
+    /// Zone key states.
+    pub keys: KeyCache,
+    /// Upstream server stats.
+    pub servers: Servers,
+    /// Response images for the hit path.
+    pub packets: PacketCache,
+    /// Trust anchors.
+    pub anchors: RwLock<TrustAnchors>,
+    /// Negative trust anchors.
+    pub ntas: RwLock<NtaSet>,
+    /// Counters.
+    pub counters: Counters,
+    transport: Arc<dyn Transport>,
+    clock: Arc<dyn Clock>,
+    hints: Vec<Hint>,
+    inflight: Mutex<HashMap<(Box<[u8]>, u16), Arc<OnceCell<Arc<Answer>>>>>,
+}
+
+/// The result of resolving one name (no chain following across responses), before
+/// validation.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// Answer RRsets: the chain from the name asked, as far as this response went.
+    pub answer: Vec<RRset>,
+    /// Authority RRsets (SOA, NSEC/NSEC3).
+    pub authority: Vec<RRset>,
+    /// NXDOMAIN (for the chain's last name) / NODATA / positive.
+    pub kind: AnswerKind,
+    /// When stored (for TTL aging).
+    pub stored: u64,
+    /// When it expires.
+    pub expires: u64,
+}
+
+impl crate::cache::Expires for Arc<Outcome> {
+    fn lifetime(&self) -> u64 {
+        self.expires.saturating_sub(self.stored).max(1)
+    }
+}
+
+/// Why resolution failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ResolveError {
+    /// No server of the zone answered usefully.
+    #[error("no reachable authority for {0}")]
+    NoReachableAuthority(Name),
+    /// The work budget for the question ran out.
+    #[error("resolution budget exhausted")]
+    Budget,
+    /// A CNAME/DNAME chain was too long or looped.
+    #[error("CNAME chain too long or looping")]
+    ChainTooLong,
+    /// Referrals looped or went too deep.
+    #[error("referral loop or too many referrals at {0}")]
+    Referrals(Name),
+    /// The deadline passed.
+    #[error("resolution timed out")]
+    Timeout,
+}
+
+impl ResolveError {
+    /// The EDE to attach to the SERVFAIL (RFC 8914 §4).
+    pub fn ede(&self) -> (u16, String) {
+        match self {
+            ResolveError::NoReachableAuthority(_) => (ede::NO_REACHABLE_AUTHORITY, self.to_string()),
+            ResolveError::Timeout => (ede::NO_REACHABLE_AUTHORITY, self.to_string()),
+            _ => (ede::OTHER, self.to_string()),
+        }
+    }
+}
+
+/// Per-question working state and budget.
+pub struct Ctx {
+    /// Upstream queries still allowed.
+    pub queries_left: u32,
+    /// Deadline (ms since the epoch).
+    pub deadline_ms: u64,
+    /// Current nesting depth.
+    pub depth: u8,
+    /// Validation budget (KeyTrap / NSEC3 limits).
+    pub budget: Budget,
+}
+
+impl Resolver {
+    /// Builds a resolver.
+    pub fn new(settings: Settings, cache_max: u64, hints: Vec<Hint>, anchors: TrustAnchors, ntas: NtaSet, transport: Arc<dyn Transport>, clock: Arc<dyn Clock>) -> Resolver {
+        Resolver {
+            rrsets: RRsetCache::new(cache_max, settings.ttl),
+            outcomes: moka::sync::Cache::builder().max_capacity(cache_max).expire_after(OutcomeExpiry).build(),
+            answers: AnswerCache::new(cache_max / 2 + 1),
+            keys: KeyCache::new(cache_max / 8 + 100),
+            servers: Servers::new(),
+            packets: PacketCache::new((cache_max / 2) as usize + 64),
+            anchors: RwLock::new(anchors),
+            ntas: RwLock::new(ntas),
+            counters: Counters::default(),
+            settings,
+            transport,
+            clock,
+            hints,
+            inflight: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The injected clock's "now" in seconds.
+    pub fn now(&self) -> u64 {
+        self.clock.now()
+    }
+
+    /// The injected clock's "now" in milliseconds.
+    pub fn now_ms(&self) -> u64 {
+        self.clock.now_ms()
+    }
+
+    fn new_ctx(&self) -> Ctx {
+        Ctx {
+            queries_left: MAX_QUERIES_PER_QUESTION,
+            deadline_ms: self.now_ms() + self.settings.resolution_timeout.as_millis() as u64,
+            depth: 0,
+            budget: Budget::new(),
+        }
+    }
+
+    /// Answers one client question: from the answer cache, by joining an identical
+    /// resolution in flight, or by resolving it now.
+    pub async fn resolve(self: &Arc<Self>, qname: &Name, qtype: RType) -> Arc<Answer> {
+        let now = self.now();
+        if let Some(a) = self.answers.get(qname, qtype, now) {
+            return a;
+        }
+        let key = crate::cache::key(qname, qtype);
+        let cell = {
+            let mut m = self.inflight.lock().unwrap_or_else(|p| p.into_inner());
+            m.entry(key.clone()).or_insert_with(|| Arc::new(OnceCell::new())).clone()
+        };
+        let me = self.clone();
+        let (q, t) = (qname.clone(), qtype);
+        let answer = cell
+            .get_or_init(|| async move {
+                // Run on its own task so a client that goes away does not cancel it.
+                let task = tokio::spawn(async move { me.resolve_uncached(&q, t).await });
+                task.await.unwrap_or_else(|_| Arc::new(failure(0, (ede::OTHER, "internal error".into()))))
+            })
+            .await
+            .clone();
+        let mut m = self.inflight.lock().unwrap_or_else(|p| p.into_inner());
+        if m.get(&key).is_some_and(|c| Arc::ptr_eq(c, &cell)) {
+            m.remove(&key);
+        }
+        answer
+    }
+
+    async fn resolve_uncached(&self, qname: &Name, qtype: RType) -> Arc<Answer> {
+        let mut ctx = self.new_ctx();
+        let now = self.now();
+        let chain = match self.chase(qname, qtype, &mut ctx).await {
+            Ok(c) => c,
+            Err(e) => {
+                if e == ResolveError::Budget {
+                    self.counters.budget_exhausted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+                tracing::debug!(%qname, %qtype, error = %e, "resolution failed");
+                let a = Arc::new(failure(now, e.ede()));
+                // Remember failures briefly (RFC 9520 §3), so a dead zone is not hammered.
+                let mut cached = (*a).clone();
+                cached.expires = now + 5;
+                self.answers.put(qname, qtype, Arc::new(cached));
+                return a;
+            }
+        };
+        let security = if self.settings.validate { self.validate_chain(&chain, qname, qtype, &mut ctx).await } else { Security::Insecure(crate::validator::InsecureReason::NoTrustAnchor) };
+        if let Security::Indeterminate(_) = security {
+            self.counters.validation_budget_exhausted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        let ttl = chain_ttl(&chain);
+        let (ttl, ede) = match &security {
+            Security::Bogus(b) => (ttl.min(self.settings.ttl.bogus), Some((b.ede_code(), b.to_string()))),
+            Security::Indeterminate(_) => (ttl.min(self.settings.ttl.bogus), Some((ede::DNSSEC_INDETERMINATE, "validation budget exhausted".to_string()))),
+            Security::Insecure(r) => (ttl, r.ede_code().map(|c| (c, r.to_string()))),
+            Security::Secure => (ttl, None),
+        };
+        let rc = match chain.kind {
+            AnswerKind::NxDomain => rcode::NXDOMAIN,
+            _ => rcode::NOERROR,
+        };
+        let a = Arc::new(Answer { kind: chain.kind, rcode: rc, answer: chain.answer, authority: chain.authority, security, ede, stored: now, expires: now + ttl as u64 });
+        self.answers.put(qname, qtype, a.clone());
+        a
+    }
+
+    /// Forgets everything at or below `name` (operator flush), or everything for the root.
+    pub fn flush(&self, name: &Name) {
+        if name.is_root() {
+            self.rrsets.clear();
+            self.outcomes.invalidate_all();
+            self.answers.clear();
+            self.keys.clear();
+        } else {
+            self.rrsets.flush_subtree(name);
+            let apex = name.to_lowercase();
+            let _ = self.outcomes.invalidate_entries_if(move |k, _| Name::from_wire(&k.0).is_ok_and(|n| n.is_subdomain_of(&apex)));
+            self.answers.flush_subtree(name);
+            self.keys.flush_subtree(name);
+        }
+        self.packets.clear();
+    }
+}
+
+struct OutcomeExpiry;
+
+impl moka::Expiry<crate::cache::Key, Arc<Outcome>> for OutcomeExpiry {
+    fn expire_after_create(&self, _k: &crate::cache::Key, v: &Arc<Outcome>, _now: std::time::Instant) -> Option<Duration> {
+        Some(Duration::from_secs(crate::cache::Expires::lifetime(v)))
+    }
+}
+
+/// A SERVFAIL answer.
+pub fn failure(now: u64, ede: (u16, String)) -> Answer {
+    Answer {
+        kind: AnswerKind::Failure,
+        rcode: rcode::SERVFAIL,
+        answer: Vec::new(),
+        authority: Vec::new(),
+        security: Security::Insecure(crate::validator::InsecureReason::NoTrustAnchor),
+        ede: Some(ede),
+        stored: now,
+        expires: now,
+    }
+}
+
+/// A resolved chain: every RRset from the question to the final data or denial.
+#[derive(Debug, Clone)]
+pub struct Chain {
+    /// Answer RRsets in chain order.
+    pub answer: Vec<RRset>,
+    /// Authority RRsets of the final step (SOA/proofs) and wildcard proofs.
+    pub authority: Vec<RRset>,
+    /// The final kind.
+    pub kind: AnswerKind,
+    /// The last name of the chain.
+    pub last: Name,
+}
+
+/// The TTL a chain may be cached for: the lowest TTL in it (RFC 2308 §5 for the SOA of
+/// negative answers: min(SOA TTL, SOA minimum)).
+fn chain_ttl(c: &Chain) -> u32 {
+    let mut ttl = c.answer.iter().map(|s| s.ttl).min().unwrap_or(u32::MAX);
+    if c.kind != AnswerKind::Positive {
+        let soa = c.authority.iter().find(|s| s.rtype == RType::SOA);
+        let neg = soa.map(|s| s.ttl.min(tern_shared::wire::record::soa_minimum(&s.rdatas[0]).unwrap_or(0))).unwrap_or(0);
+        ttl = ttl.min(neg);
+    }
+    if ttl == u32::MAX {
+        0
+    } else {
+        ttl
+    }
+}

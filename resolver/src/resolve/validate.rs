@@ -1,0 +1,381 @@
+//! Driving the validator (RFC 4035 §5): builds the chain of trust from the closest
+//! trust anchor down to each zone that signed part of an answer, fetching DS and DNSKEY
+//! RRsets through the same lookup machinery (DS from the parent side), and caches each
+//! zone's key state. Then checks every RRset of the answer and the denial proofs.
+//!
+//! Unsigned data is checked against the chain too: walking from the anchor down to the
+//! owner name finds either a proven insecure delegation above it (insecure) or a signed
+//! zone that should have signed it (bogus, RRSIGs missing).
+
+use super::{Chain, Ctx, Resolver};
+use crate::cache::{AnswerKind, Trust, ZoneKeys};
+use crate::rrset::RRset;
+use crate::validator::{self, Bogus, BogusReason, DsAbsence, InsecureReason, KeyOutcome, Proof, RrRef, Security, SigFailure};
+use std::future::Future;
+use std::pin::Pin;
+use tern_shared::wire::record::RrsigView;
+use tern_shared::wire::{Class, Name, RType};
+
+type BoxFut<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Lifetime of a cached insecure or bogus key state when nothing better is known.
+const KEY_STATE_TTL: u32 = 3600;
+
+impl Resolver {
+    /// Validates a whole chain: every answer RRset and the final denial, combined.
+    pub(super) async fn validate_chain(&self, chain: &Chain, qname: &Name, qtype: RType, ctx: &mut Ctx) -> Security {
+        let mut sec = Security::Secure;
+        let mut validated_dnames: Vec<&RRset> = Vec::new();
+        for set in &chain.answer {
+            // A CNAME synthesized from a validated DNAME needs no signature (RFC 6672 §5.3.1).
+            if set.rtype == RType::CNAME && set.sigs.is_empty() && synthesized_by(set, &validated_dnames) {
+                continue;
+            }
+            let s = self.validate_rrset(set, chain, ctx).await;
+            if set.rtype == RType::DNAME && s.is_secure() {
+                validated_dnames.push(set);
+            }
+            sec = sec.combine(s);
+            if sec.is_bogus() {
+                return sec;
+            }
+        }
+        match chain.kind {
+            AnswerKind::NxDomain | AnswerKind::NoData => {
+                let s = self.validate_denial(&chain.last, qtype, chain, ctx).await;
+                sec = sec.combine(s);
+            }
+            _ => {}
+        }
+        let _ = qname;
+        sec
+    }
+
+    /// One RRset: find its signer's keys via the chain of trust, verify, and for a
+    /// wildcard expansion demand the no-closer-match proof (RFC 4035 §5.3.4).
+    async fn validate_rrset(&self, set: &RRset, chain: &Chain, ctx: &mut Ctx) -> Security {
+        if set.sigs.is_empty() {
+            // Unsigned: fine only below a proven insecure delegation.
+            return match self.keys_for_name(&set.owner, ctx).await {
+                ZoneKeys::Insecure(r) => Security::Insecure(r),
+                ZoneKeys::Bogus(b) => Security::Bogus(b),
+                ZoneKeys::Secure(_) => Security::Bogus(Bogus::new(BogusReason::RrsigsMissing).at(&set.owner, set.rtype)),
+            };
+        }
+        let signer = set.sigs.iter().filter_map(|s| RrsigView::parse(s)).map(|v| v.signer_name()).find(|z| set.owner.is_subdomain_of(z));
+        let Some(zone) = signer else {
+            return Security::Bogus(Bogus::new(BogusReason::RrsigsMissing).at(&set.owner, set.rtype));
+        };
+        let keys = match self.zone_keys(&zone, ctx).await {
+            ZoneKeys::Secure(k) => k,
+            ZoneKeys::Insecure(r) => return Security::Insecure(r),
+            ZoneKeys::Bogus(b) => return Security::Bogus(b),
+        };
+        let key_refs: Vec<&[u8]> = keys.iter().map(|k| &k[..]).collect();
+        let now = self.now() as u32;
+        match validator::verify_rrset(&set.owner, Class::IN, set.rtype, &set.rdata_refs(), &set.sig_refs(), &zone, &key_refs, now, &mut ctx.budget) {
+            Ok(v) => {
+                self.mark_trust(set, Trust::Secure);
+                match &v.wildcard {
+                    None => Security::Secure,
+                    Some(w) => {
+                        // The proof records must themselves verify in the same zone.
+                        let proofs = self.verified_denial_records(&zone, &key_refs, chain, ctx);
+                        let refs: Vec<RrRef<'_>> = proofs.iter().map(|(o, r)| RrRef::new(o, r)).collect();
+                        let proof = if proofs_are_nsec3(chain) {
+                            validator::nsec3::prove_wildcard_answer(&set.owner, w, &zone, &refs, &mut ctx.budget)
+                        } else {
+                            validator::nsec::prove_wildcard_answer(&set.owner, w, &zone, &refs)
+                        };
+                        proof.security()
+                    }
+                }
+            }
+            Err(SigFailure::Unsupported) => Security::Insecure(InsecureReason::UnsupportedAlgorithm),
+            Err(e) => {
+                self.mark_trust(set, Trust::Bogus);
+                e.security()
+            }
+        }
+    }
+
+    fn mark_trust(&self, set: &RRset, trust: Trust) {
+        if let Some(e) = self.rrsets.get(&set.owner, set.rtype, self.now()) {
+            if e.trust != trust && e.rrset.rdatas == set.rdatas {
+                self.rrsets.put(set.clone(), e.rank, trust, self.now());
+            }
+        }
+    }
+
+    /// The NSEC/NSEC3 records of the chain's authority section that verify with `keys`
+    /// of `zone`, as (owner, RDATA) pairs.
+    fn verified_denial_records(&self, zone: &Name, keys: &[&[u8]], chain: &Chain, ctx: &mut Ctx) -> Vec<(Name, Box<[u8]>)> {
+        let now = self.now() as u32;
+        let mut out = Vec::new();
+        for s in chain.authority.iter().filter(|s| matches!(s.rtype, RType::NSEC | RType::NSEC3) && s.owner.is_subdomain_of(zone)) {
+            if validator::verify_rrset(&s.owner, Class::IN, s.rtype, &s.rdata_refs(), &s.sig_refs(), zone, keys, now, &mut ctx.budget).is_ok() {
+                for rd in &s.rdatas {
+                    out.push((s.owner.clone(), rd.clone()));
+                }
+            }
+        }
+        out
+    }
+
+    /// NXDOMAIN / NODATA for `name`: the SOA and the NSEC/NSEC3 proof must verify in
+    /// the zone that answered, and prove the denial (RFC 4035 §5.4, RFC 5155 §8).
+    async fn validate_denial(&self, name: &Name, qtype: RType, chain: &Chain, ctx: &mut Ctx) -> Security {
+        let soa = chain.authority.iter().find(|s| s.rtype == RType::SOA && name.is_subdomain_of(&s.owner));
+        let signer = soa
+            .into_iter()
+            .chain(chain.authority.iter().filter(|s| matches!(s.rtype, RType::NSEC | RType::NSEC3)))
+            .flat_map(|s| s.sigs.iter())
+            .filter_map(|s| RrsigView::parse(s))
+            .map(|v| v.signer_name())
+            .find(|z| name.is_subdomain_of(z));
+        let Some(zone) = signer else {
+            // No signatures at all: insecure if the name is below an unsigned delegation.
+            return match self.keys_for_name(name, ctx).await {
+                ZoneKeys::Insecure(r) => Security::Insecure(r),
+                ZoneKeys::Bogus(b) => Security::Bogus(b),
+                ZoneKeys::Secure(_) => Security::Bogus(Bogus::new(BogusReason::RrsigsMissing).at(name, qtype)),
+            };
+        };
+        let keys = match self.zone_keys(&zone, ctx).await {
+            ZoneKeys::Secure(k) => k,
+            ZoneKeys::Insecure(r) => return Security::Insecure(r),
+            ZoneKeys::Bogus(b) => return Security::Bogus(b),
+        };
+        let key_refs: Vec<&[u8]> = keys.iter().map(|k| &k[..]).collect();
+        let now = self.now() as u32;
+        if let Some(soa) = soa {
+            if let Err(e) = validator::verify_rrset(&soa.owner, Class::IN, RType::SOA, &soa.rdata_refs(), &soa.sig_refs(), &zone, &key_refs, now, &mut ctx.budget) {
+                return e.security();
+            }
+        }
+        let recs = self.verified_denial_records(&zone, &key_refs, chain, ctx);
+        let refs: Vec<RrRef<'_>> = recs.iter().map(|(o, r)| RrRef::new(o, r)).collect();
+        let nsec3 = proofs_are_nsec3(chain);
+        let proof: Proof = match (chain.kind, nsec3) {
+            (AnswerKind::NxDomain, false) => validator::nsec::prove_nxdomain(name, &zone, &refs),
+            (AnswerKind::NxDomain, true) => validator::nsec3::prove_nxdomain(name, &zone, &refs, &mut ctx.budget),
+            (_, false) => validator::nsec::prove_nodata_response(name, qtype, &zone, &refs),
+            (_, true) => validator::nsec3::prove_nodata_response(name, qtype, &zone, &refs, &mut ctx.budget),
+        };
+        if qtype == RType::DS && chain.kind == AnswerKind::NoData {
+            // A DS denial: the same records decide the DS answer's own security.
+            let abs = if nsec3 { validator::nsec3::prove_no_ds(name, &zone, &refs, &mut ctx.budget) } else { validator::nsec::prove_no_ds(name, &zone, &refs) };
+            return abs.security();
+        }
+        proof.security()
+    }
+
+    /// The key state of the zone whose apex is `zone`.
+    pub(super) fn zone_keys<'a>(&'a self, zone: &'a Name, ctx: &'a mut Ctx) -> BoxFut<'a, ZoneKeys> {
+        Box::pin(async move { self.walk(zone, true, ctx).await })
+    }
+
+    /// The key state that applies to data at `name`: of the deepest zone at or above it
+    /// on the chain of trust (insecure if a proven unsigned delegation is passed).
+    pub(super) fn keys_for_name<'a>(&'a self, name: &'a Name, ctx: &'a mut Ctx) -> BoxFut<'a, ZoneKeys> {
+        Box::pin(async move { self.walk(name, false, ctx).await })
+    }
+
+    /// Walks from the closest trust anchor down to `target`, one label at a time,
+    /// asking the parent for DS at each step (RFC 4035 §5.2).
+    async fn walk(&self, target: &Name, target_is_zone: bool, ctx: &mut Ctx) -> ZoneKeys {
+        let now = self.now();
+        if self.ntas.read().map(|n| n.covers(target, now)).unwrap_or(false) {
+            return ZoneKeys::Insecure(InsecureReason::NoTrustAnchor);
+        }
+        let anchor = {
+            let a = self.anchors.read().unwrap_or_else(|p| p.into_inner());
+            a.for_zone(target).map(|(n, list)| (n.clone(), list.to_vec()))
+        };
+        let Some((anchor_name, anchors)) = anchor else {
+            return ZoneKeys::Insecure(InsecureReason::NoTrustAnchor);
+        };
+        let mut zone = anchor_name.clone();
+        let mut keys = self.keys_at_anchor(&anchor_name, &anchors, ctx).await;
+        let total = target.label_count();
+        for k in (anchor_name.label_count() + 1)..=total {
+            let ZoneKeys::Secure(parent_keys) = &keys else { return keys };
+            let n = target.suffix(k);
+            if let Some(e) = self.keys.get(&n, self.now()) {
+                keys = e.keys.clone();
+                zone = n;
+                continue;
+            }
+            let _ = target_is_zone;
+            let parent_keys = parent_keys.clone();
+            match self.step_down(&zone, &parent_keys, &n, ctx).await {
+                Step::Child(state) => {
+                    keys = state;
+                    zone = n;
+                }
+                Step::NotACut => {}
+                Step::Stop(state) => return state,
+            }
+        }
+        keys
+    }
+
+    /// One step of the walk: is `child` a signed zone under `parent` (keys
+    /// `parent_keys`), an unsigned one, or not a zone cut at all?
+    async fn step_down(&self, parent: &Name, parent_keys: &[Box<[u8]>], child: &Name, ctx: &mut Ctx) -> Step {
+        let now = self.now();
+        let key_refs: Vec<&[u8]> = parent_keys.iter().map(|k| &k[..]).collect();
+        let out = match self.lookup(child, RType::DS, ctx).await {
+            Ok(o) => o,
+            Err(e) => {
+                tracing::debug!(%child, error = %e, "DS lookup failed");
+                return Step::Stop(ZoneKeys::Bogus(Bogus::new(BogusReason::KeysUnavailable { zone: child.clone() }).at(child, RType::DS)));
+            }
+        };
+        if let Some(ds) = out.answer.iter().find(|s| s.rtype == RType::DS && s.owner == *child) {
+            // The DS RRset must verify with the parent's keys (signer = parent).
+            if let Err(e) = validator::verify_rrset(child, Class::IN, RType::DS, &ds.rdata_refs(), &ds.sig_refs(), parent, &key_refs, now as u32, &mut ctx.budget) {
+                let state = match e.security() {
+                    Security::Insecure(r) => ZoneKeys::Insecure(r),
+                    Security::Bogus(b) => ZoneKeys::Bogus(b),
+                    _ => ZoneKeys::Bogus(Bogus::new(BogusReason::KeysUnavailable { zone: child.clone() })),
+                };
+                self.keys.put(child, state.clone(), now, self.settings.ttl.bogus);
+                return Step::Stop(state);
+            }
+            let state = self.child_keys(child, ds, ctx).await;
+            let ttl = match &state {
+                ZoneKeys::Bogus(_) => self.settings.ttl.bogus,
+                _ => ds.ttl.min(KEY_STATE_TTL.max(ds.ttl)),
+            };
+            self.keys.put(child, state.clone(), now, ttl);
+            return Step::Child(state);
+        }
+        if out.answer.iter().any(|s| s.rtype == RType::CNAME && s.owner == *child) {
+            // A CNAME cannot coexist with NS: not a cut (RFC 2181 §10.1).
+            return Step::NotACut;
+        }
+        match out.kind {
+            AnswerKind::NoData | AnswerKind::NxDomain => {
+                let chain = Chain { answer: Vec::new(), authority: out.authority.clone(), kind: out.kind, last: child.clone() };
+                let recs = self.verified_denial_records(parent, &key_refs, &chain, ctx);
+                let refs: Vec<RrRef<'_>> = recs.iter().map(|(o, r)| RrRef::new(o, r)).collect();
+                if out.kind == AnswerKind::NxDomain {
+                    // The name does not exist, so neither does anything below it: the
+                    // parent zone's keys apply to its denial.
+                    return Step::NotACut;
+                }
+                let abs = if proofs_are_nsec3(&chain) {
+                    validator::nsec3::prove_no_ds(child, parent, &refs, &mut ctx.budget)
+                } else {
+                    validator::nsec::prove_no_ds(child, parent, &refs)
+                };
+                match abs {
+                    DsAbsence::NotACut => Step::NotACut,
+                    DsAbsence::InsecureDelegation => {
+                        let state = ZoneKeys::Insecure(InsecureReason::UnsignedDelegation);
+                        self.keys.put(child, state.clone(), now, KEY_STATE_TTL);
+                        Step::Stop(state)
+                    }
+                    DsAbsence::Insecure(r) => {
+                        let state = ZoneKeys::Insecure(r);
+                        self.keys.put(child, state.clone(), now, KEY_STATE_TTL);
+                        Step::Stop(state)
+                    }
+                    DsAbsence::NotProven(f) => {
+                        // An unsigned NODATA from a secure parent, or a broken proof.
+                        let state = ZoneKeys::Bogus(Bogus::new(BogusReason::DenialNotProven(f)).at(child, RType::DS));
+                        self.keys.put(child, state.clone(), now, self.settings.ttl.bogus);
+                        Step::Stop(state)
+                    }
+                    DsAbsence::BudgetExceeded(_) => Step::Stop(ZoneKeys::Bogus(Bogus::new(BogusReason::KeysUnavailable { zone: child.clone() }))),
+                }
+            }
+            _ => Step::Stop(ZoneKeys::Bogus(Bogus::new(BogusReason::KeysUnavailable { zone: child.clone() }).at(child, RType::DS))),
+        }
+    }
+
+    /// The DNSKEY RRset of `zone`, authenticated by its (validated) DS RRset.
+    async fn child_keys(&self, zone: &Name, ds: &RRset, ctx: &mut Ctx) -> ZoneKeys {
+        let now = self.now() as u32;
+        let out = match self.lookup(zone, RType::DNSKEY, ctx).await {
+            Ok(o) => o,
+            Err(_) => return ZoneKeys::Bogus(Bogus::new(BogusReason::KeysUnavailable { zone: zone.clone() }).at(zone, RType::DNSKEY)),
+        };
+        let Some(dnskey) = out.answer.iter().find(|s| s.rtype == RType::DNSKEY && s.owner == *zone) else {
+            return ZoneKeys::Bogus(Bogus::new(BogusReason::KeysUnavailable { zone: zone.clone() }).at(zone, RType::DNSKEY));
+        };
+        key_state(validator::validate_dnskeys_with_ds(zone, &dnskey.rdata_refs(), &dnskey.sig_refs(), &ds.rdata_refs(), now, &mut ctx.budget))
+    }
+
+    /// The keys at a trust point, authenticated by its anchors (DS or DNSKEY form).
+    async fn keys_at_anchor(&self, zone: &Name, anchors: &[tern_trust_anchors::Anchor], ctx: &mut Ctx) -> ZoneKeys {
+        let now = self.now();
+        if let Some(e) = self.keys.get(zone, now) {
+            return e.keys.clone();
+        }
+        let out = match self.lookup(zone, RType::DNSKEY, ctx).await {
+            Ok(o) => o,
+            Err(_) => return ZoneKeys::Bogus(Bogus::new(BogusReason::KeysUnavailable { zone: zone.clone() }).at(zone, RType::DNSKEY)),
+        };
+        let Some(dnskey) = out.answer.iter().find(|s| s.rtype == RType::DNSKEY && s.owner == *zone) else {
+            let state = ZoneKeys::Bogus(Bogus::new(BogusReason::KeysUnavailable { zone: zone.clone() }).at(zone, RType::DNSKEY));
+            self.keys.put(zone, state.clone(), now, self.settings.ttl.bogus);
+            return state;
+        };
+        let ds: Vec<&[u8]> = anchors.iter().filter_map(|a| match &a.kind {
+            tern_trust_anchors::AnchorKind::Ds(rd) => Some(&rd[..]),
+            _ => None,
+        }).collect();
+        let keys: Vec<&[u8]> = anchors.iter().filter_map(|a| match &a.kind {
+            tern_trust_anchors::AnchorKind::Dnskey(rd) => Some(&rd[..]),
+            _ => None,
+        }).collect();
+        let outcome = if !keys.is_empty() {
+            validator::validate_dnskeys_with_anchor_keys(zone, &dnskey.rdata_refs(), &dnskey.sig_refs(), &keys, now as u32, &mut ctx.budget)
+        } else {
+            validator::validate_dnskeys_with_ds(zone, &dnskey.rdata_refs(), &dnskey.sig_refs(), &ds, now as u32, &mut ctx.budget)
+        };
+        let state = key_state(outcome);
+        let ttl = match &state {
+            ZoneKeys::Bogus(_) => self.settings.ttl.bogus,
+            _ => dnskey.ttl.max(60),
+        };
+        self.keys.put(zone, state.clone(), now, ttl);
+        state
+    }
+}
+
+enum Step {
+    /// `child` is a zone; this is its key state.
+    Child(ZoneKeys),
+    /// `child` is not a zone cut: keep the parent's keys.
+    NotACut,
+    /// The walk ends here with this state (insecure or bogus).
+    Stop(ZoneKeys),
+}
+
+fn key_state(o: KeyOutcome) -> ZoneKeys {
+    match o {
+        KeyOutcome::Secure { keys, .. } => ZoneKeys::Secure(keys),
+        KeyOutcome::Insecure(r) => ZoneKeys::Insecure(r),
+        KeyOutcome::Bogus(b) => ZoneKeys::Bogus(b),
+        KeyOutcome::Indeterminate(_) => ZoneKeys::Bogus(Bogus::new(BogusReason::KeysUnavailable { zone: Name::root() })),
+    }
+}
+
+fn proofs_are_nsec3(chain: &Chain) -> bool {
+    chain.authority.iter().any(|s| s.rtype == RType::NSEC3) && !chain.authority.iter().any(|s| s.rtype == RType::NSEC)
+}
+
+/// True if `cname` is what one of the validated DNAMEs synthesizes (RFC 6672 §2.2).
+fn synthesized_by(cname: &RRset, dnames: &[&RRset]) -> bool {
+    dnames.iter().any(|d| {
+        cname.owner.is_subdomain_of(&d.owner)
+            && cname.owner != d.owner
+            && Name::from_wire(&d.rdatas[0])
+                .ok()
+                .and_then(|t| cname.owner.replace_suffix(&d.owner, &t).ok())
+                .is_some_and(|expect| cname.rdatas.len() == 1 && Name::from_wire(&cname.rdatas[0]).is_ok_and(|got| got == expect))
+    })
+}

@@ -1,0 +1,261 @@
+//! The client side of tern-resolver: one UDP worker thread per core with its own
+//! SO_REUSEPORT socket, answering cache hits inline from the packet cache (no task, no
+//! allocation) and handing misses to the async resolver; TCP (RFC 7766) on tokio.
+//!
+//! Admission (in this order): parse (runts and responses dropped, malformed queries
+//! FORMERR, RFC 1035 §4.1.1), ACL (REFUSED for clients outside `allow_from`), EDNS
+//! version (BADVERS, RFC 6891 §6.1.3), opcode and class checks.
+
+pub mod reply;
+
+use crate::cache::packet::{self, make_key, Packet, MAX_KEY};
+use crate::resolve::Resolver;
+use ipnet::IpNet;
+use std::io;
+use std::net::{SocketAddr, UdpSocket};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tern_shared::config::ip_allowed;
+use tern_shared::wire::query::QueryView;
+use tern_shared::wire::{opcode, rcode, Class, QueryError, RType};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// Shared server state.
+pub struct Server {
+    /// The resolver.
+    pub resolver: Arc<Resolver>,
+    /// Client ACL.
+    pub allow_from: Vec<IpNet>,
+    /// Our UDP payload size.
+    pub udp_payload: u16,
+    /// TCP idle timeout.
+    pub tcp_idle: Duration,
+    /// Set to stop.
+    pub shutdown: AtomicBool,
+    /// Counters.
+    pub stats: ServerStats,
+}
+
+/// Server counters (read by metrics).
+#[derive(Debug, Default)]
+pub struct ServerStats {
+    /// Queries answered from the packet cache.
+    pub cache_hits: AtomicU64,
+    /// Queries that needed the resolver.
+    pub cache_misses: AtomicU64,
+    /// Packets dropped (runts, responses).
+    pub dropped: AtomicU64,
+    /// FORMERR answers.
+    pub formerr: AtomicU64,
+    /// REFUSED by ACL.
+    pub refused: AtomicU64,
+    /// Answers by rcode: NOERROR, SERVFAIL, NXDOMAIN, other.
+    pub noerror: AtomicU64,
+    /// SERVFAIL answers.
+    pub servfail: AtomicU64,
+    /// NXDOMAIN answers.
+    pub nxdomain: AtomicU64,
+    /// Secure answers (AD set).
+    pub secure: AtomicU64,
+    /// Bogus answers (SERVFAIL for validation).
+    pub bogus: AtomicU64,
+}
+
+impl ServerStats {
+    fn count_rcode(&self, rc: u16) {
+        match rc {
+            rcode::NOERROR => &self.noerror,
+            rcode::SERVFAIL => &self.servfail,
+            rcode::NXDOMAIN => &self.nxdomain,
+            _ => return,
+        }
+        .fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// How a packet is handled after admission.
+enum Admit<'a> {
+    /// Send this already-written response.
+    Reply,
+    /// Nothing to send.
+    Drop,
+    /// Resolve this question.
+    Resolve(QueryView<'a>),
+}
+
+/// How often a blocked UDP worker wakes to check for shutdown.
+const UDP_POLL: Duration = Duration::from_millis(250);
+
+impl Server {
+    /// Binds one UDP socket for a worker.
+    pub fn bind_udp(addr: SocketAddr) -> io::Result<UdpSocket> {
+        tern_shared::socket::udp_reuseport(addr, Some(UDP_POLL))
+    }
+
+    /// Admission and the cache-hit fast path. Writes into `out` when it returns `Reply`.
+    fn admit<'a>(&self, packet: &'a [u8], peer: SocketAddr, out: &mut Vec<u8>, limit_udp: bool) -> Admit<'a> {
+        let q = match QueryView::parse(packet) {
+            Ok(q) => q,
+            Err(QueryError::Drop) => {
+                self.stats.dropped.fetch_add(1, Ordering::Relaxed);
+                return Admit::Drop;
+            }
+            Err(QueryError::FormErr(h)) | Err(QueryError::NotImp(h)) => {
+                let rc = if h.opcode() == opcode::QUERY || h.opcode() == opcode::NOTIFY { rcode::FORMERR } else { rcode::NOTIMP };
+                self.stats.formerr.fetch_add(1, Ordering::Relaxed);
+                header_only(out, h, rc);
+                return Admit::Reply;
+            }
+        };
+        if !ip_allowed(&self.allow_from, peer.ip()) {
+            self.stats.refused.fetch_add(1, Ordering::Relaxed);
+            reply::write_error(&q, rcode::REFUSED, None, out, false);
+            return Admit::Reply;
+        }
+        if q.edns.is_some_and(|e| e.version > 0) {
+            reply::write_error(&q, rcode::BADVERS, None, out, true);
+            return Admit::Reply;
+        }
+        if q.header.opcode() != opcode::QUERY {
+            reply::write_error(&q, rcode::NOTIMP, None, out, true);
+            return Admit::Reply;
+        }
+        if q.qclass != Class::IN {
+            reply::write_error(&q, rcode::REFUSED, None, out, true);
+            return Admit::Reply;
+        }
+        if matches!(q.qtype, RType::AXFR | RType::IXFR | RType::OPT | RType::MAILA | RType::MAILB | RType::TSIG | RType::TKEY) {
+            reply::write_error(&q, rcode::NOTIMP, None, out, true);
+            return Admit::Reply;
+        }
+        // The hot path: a complete answer image for exactly this question and variant.
+        let mut kbuf = [0u8; MAX_KEY];
+        let klen = make_key(&mut kbuf, &q);
+        let now = self.resolver.now();
+        if let Some(p) = self.resolver.packets.get(&kbuf[..klen], now) {
+            if !limit_udp || p.image.len() <= reply::udp_limit(&q, self.udp_payload) {
+                packet::write_hit(&p, &q, now, out);
+                self.stats.cache_hits.fetch_add(1, Ordering::Relaxed);
+                return Admit::Reply;
+            }
+        }
+        self.stats.cache_misses.fetch_add(1, Ordering::Relaxed);
+        Admit::Resolve(q)
+    }
+
+    /// Resolves `q` and writes the response; stores it in the packet cache when complete.
+    async fn answer(&self, q: &QueryView<'_>, limit: usize, out: &mut Vec<u8>) {
+        let qname = match tern_shared::wire::Name::from_wire(q.qname) {
+            Ok(n) => n,
+            Err(_) => {
+                reply::write_error(q, rcode::FORMERR, None, out, true);
+                return;
+            }
+        };
+        let a = self.resolver.resolve(&qname, q.qtype).await;
+        let now = self.resolver.now();
+        let w = reply::write_answer(q, &a, now, limit, self.udp_payload, out);
+        self.stats.count_rcode(w.rcode);
+        if w.secure {
+            self.stats.secure.fetch_add(1, Ordering::Relaxed);
+        }
+        if w.rcode == rcode::SERVFAIL && a.security.is_bogus() {
+            self.stats.bogus.fetch_add(1, Ordering::Relaxed);
+        }
+        if w.cacheable && a.expires > now {
+            if let Some(offsets) = packet::ttl_offsets(out) {
+                let mut kbuf = [0u8; MAX_KEY];
+                let klen = make_key(&mut kbuf, q);
+                // The image is stored with TTLs as of `now`.
+                self.resolver.packets.insert(
+                    &kbuf[..klen],
+                    Packet { image: out.clone().into_boxed_slice(), ttl_offsets: offsets.into_iter().collect(), stored: now, expires: a.expires },
+                );
+            }
+        }
+    }
+}
+
+fn header_only(out: &mut Vec<u8>, h: tern_shared::wire::Header, rc: u16) {
+    use tern_shared::wire::{flags, Header, MessageWriter};
+    let f = flags::QR | (h.flags & (0x7800 | flags::RD)) | rc;
+    MessageWriter::new(out, 512, Header { id: h.id, flags: f, ..Default::default() }).finish();
+}
+
+/// Runs one UDP worker until shutdown. Cache hits are answered on this thread; misses
+/// are resolved on the runtime and answered from there through a clone of the socket.
+pub fn udp_worker(sock: UdpSocket, server: Arc<Server>, rt: tokio::runtime::Handle) {
+    let sock = Arc::new(sock);
+    let mut inbuf = vec![0u8; 65535];
+    let mut out: Vec<u8> = Vec::with_capacity(65535);
+    while !server.shutdown.load(Ordering::Relaxed) {
+        let (n, peer) = match sock.recv_from(&mut inbuf) {
+            Ok(x) => x,
+            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted) => continue,
+            Err(_) => continue,
+        };
+        match server.admit(&inbuf[..n], peer, &mut out, true) {
+            Admit::Drop => {}
+            Admit::Reply => {
+                let _ = sock.send_to(&out, peer);
+            }
+            Admit::Resolve(_) => {
+                let packet = inbuf[..n].to_vec();
+                let (server, sock) = (server.clone(), sock.clone());
+                rt.spawn(async move {
+                    let Ok(q) = QueryView::parse(&packet) else { return };
+                    let mut out = Vec::with_capacity(1232);
+                    let limit = reply::udp_limit(&q, server.udp_payload);
+                    server.answer(&q, limit, &mut out).await;
+                    let _ = sock.send_to(&out, peer);
+                });
+            }
+        }
+    }
+}
+
+/// Accepts TCP connections until shutdown.
+pub async fn tcp_server(listener: std::net::TcpListener, server: Arc<Server>) -> io::Result<()> {
+    let listener = tokio::net::TcpListener::from_std(listener)?;
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(x) => x,
+            Err(_) => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        if server.shutdown.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        let server = server.clone();
+        tokio::spawn(async move {
+            let _ = tcp_connection(stream, peer, &server).await;
+        });
+    }
+}
+
+async fn tcp_connection(mut stream: tokio::net::TcpStream, peer: SocketAddr, server: &Server) -> io::Result<()> {
+    let mut inbuf = vec![0u8; 65535];
+    let mut out: Vec<u8> = Vec::with_capacity(4096);
+    loop {
+        let len = match tokio::time::timeout(server.tcp_idle, stream.read_u16()).await {
+            Ok(Ok(l)) => l as usize,
+            _ => return Ok(()),
+        };
+        match tokio::time::timeout(server.tcp_idle, stream.read_exact(&mut inbuf[..len])).await {
+            Ok(Ok(_)) => {}
+            _ => return Ok(()),
+        }
+        match server.admit(&inbuf[..len], peer, &mut out, false) {
+            Admit::Drop => return Ok(()),
+            Admit::Reply => {}
+            Admit::Resolve(q) => server.answer(&q, 65535, &mut out).await,
+        }
+        let mut frame = Vec::with_capacity(out.len() + 2);
+        frame.extend_from_slice(&(out.len() as u16).to_be_bytes());
+        frame.extend_from_slice(&out);
+        stream.write_all(&frame).await?;
+    }
+}
