@@ -15,7 +15,8 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:5301";
 /// RFC 9715 / DNS Flag Day 2020: 1232 octets avoids IP fragmentation.
 pub const DEFAULT_UDP_PAYLOAD: u16 = 1232;
 /// Default ACL: loopback and private ranges (RFC 1918, RFC 4193, link-local).
-pub const DEFAULT_ALLOW_FROM: &[&str] = &["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7", "fe80::/10"];
+pub const DEFAULT_ALLOW_FROM: &[&str] =
+    &["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7", "fe80::/10"];
 
 /// The config file as written by the operator.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -91,7 +92,13 @@ pub struct CacheSpec {
 
 impl Default for CacheSpec {
     fn default() -> Self {
-        CacheSpec { max_entries: 1_000_000, min_ttl: "0s".into(), max_ttl: "1d".into(), max_negative_ttl: "1h".into(), bogus_ttl: "60s".into() }
+        CacheSpec {
+            max_entries: 1_000_000,
+            min_ttl: "0s".into(),
+            max_ttl: "1d".into(),
+            max_negative_ttl: "1h".into(),
+            bogus_ttl: "60s".into(),
+        }
     }
 }
 
@@ -276,8 +283,14 @@ pub fn apply_overrides(spec: &mut Spec, o: &Overrides) -> Result<(), ConfigError
         spec.server.allow_from = o.allow_from.clone();
     }
     for (i, f) in o.forward_zones.iter().enumerate() {
-        let (name, targets) = f.split_once('=').ok_or_else(|| ConfigError::new(format!("--forward-zone[{i}]"), format!("{f:?} is not NAME=ADDR:PORT[,ADDR:PORT]")))?;
-        spec.forward_zone.push(ForwardSpec { name: name.into(), targets: targets.split(',').map(str::to_string).collect(), recursive: false });
+        let (name, targets) = f
+            .split_once('=')
+            .ok_or_else(|| ConfigError::new(format!("--forward-zone[{i}]"), format!("{f:?} is not NAME=ADDR:PORT[,ADDR:PORT]")))?;
+        spec.forward_zone.push(ForwardSpec {
+            name: name.into(),
+            targets: targets.split(',').map(str::to_string).collect(),
+            recursive: false,
+        });
     }
     Ok(())
 }
@@ -342,7 +355,10 @@ impl Spec {
             .negative_trust_anchors
             .iter()
             .enumerate()
-            .map(|(i, n)| Name::parse(n, Some(&Name::root())).map_err(|e| ConfigError::new(format!("dnssec.negative_trust_anchors[{i}]"), format!("{n:?}: {e}"))))
+            .map(|(i, n)| {
+                Name::parse(n, Some(&Name::root()))
+                    .map_err(|e| ConfigError::new(format!("dnssec.negative_trust_anchors[{i}]"), format!("{n:?}: {e}")))
+            })
             .collect::<Result<Vec<_>, _>>()?;
         let it = &self.iterator;
         let query_timeout = duration_ms("iterator.query_timeout", &it.query_timeout)?;
@@ -362,7 +378,8 @@ impl Spec {
         let mut forward_zones: Vec<ForwardZone> = Vec::new();
         for (i, f) in self.forward_zone.iter().enumerate() {
             let key = format!("forward_zone[{i}]");
-            let name = Name::parse(&f.name, Some(&Name::root())).map_err(|e| ConfigError::new(format!("{key}.name"), format!("{:?}: {e}", f.name)))?;
+            let name = Name::parse(&f.name, Some(&Name::root()))
+                .map_err(|e| ConfigError::new(format!("{key}.name"), format!("{:?}: {e}", f.name)))?;
             if f.targets.is_empty() {
                 return Err(ConfigError::new(format!("{key}.targets"), "needs at least one ADDR:PORT"));
             }

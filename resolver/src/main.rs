@@ -164,7 +164,12 @@ fn run(cli: Cli) -> Result<()> {
             if let Some(h) = &cfg.root_hints {
                 hints::from_file(h)?;
             }
-            println!("configuration OK: {} listen address(es), {} trust anchor zone(s), {} forward zone(s)", cfg.listen.len(), anchors.zones().count(), cfg.forward_zones.len());
+            println!(
+                "configuration OK: {} listen address(es), {} trust anchor zone(s), {} forward zone(s)",
+                cfg.listen.len(),
+                anchors.zones().count(),
+                cfg.forward_zones.len()
+            );
             Ok(())
         }
         None => serve(cfg),
@@ -212,7 +217,15 @@ fn serve(cfg: Config) -> Result<()> {
     for f in &cfg.forward_zones {
         tracing::info!(zone = %f.name, targets = ?f.targets, recursive = f.recursive, "forward zone");
     }
-    let resolver = Arc::new(Resolver::new(Settings::from_config(&cfg), cfg.cache_max_entries, hints, anchors, ntas, Arc::new(NetTransport), Arc::new(SystemClock)));
+    let resolver = Arc::new(Resolver::new(
+        Settings::from_config(&cfg),
+        cfg.cache_max_entries,
+        hints,
+        anchors,
+        ntas,
+        Arc::new(NetTransport),
+        Arc::new(SystemClock),
+    ));
     let server = Arc::new(Server {
         resolver: resolver.clone(),
         allow_from: cfg.allow_from.clone(),
@@ -236,7 +249,8 @@ fn serve(cfg: Config) -> Result<()> {
         Some(addr) => Some(std::net::TcpListener::bind(addr).with_context(|| format!("cannot listen on control address {addr}"))?),
         None => None,
     };
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(cfg.threads.max(1)).enable_all().thread_name("tern-resolve").build()?;
+    let rt =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(cfg.threads.max(1)).enable_all().thread_name("tern-resolve").build()?;
     let mut workers = Vec::new();
     for (i, sock) in udp.into_iter().enumerate() {
         let (server, handle) = (server.clone(), rt.handle().clone());
@@ -307,7 +321,9 @@ fn control_request(req: &Request, server: &Server) -> Response {
         ("POST", "/nta/add") => match name_param(req) {
             Ok(n) => {
                 let lifetime = req.param("lifetime").unwrap_or("1h");
-                let Ok(d) = tern_shared::config::parse_duration(lifetime) else { return Response::error(400, format!("bad lifetime {lifetime:?}\n")) };
+                let Ok(d) = tern_shared::config::parse_duration(lifetime) else {
+                    return Response::error(400, format!("bad lifetime {lifetime:?}\n"));
+                };
                 let mut ntas = r.ntas.write().unwrap_or_else(|p| p.into_inner());
                 match ntas.add_for(n.clone(), r.now(), d.as_secs()) {
                     Ok(until) => {

@@ -39,14 +39,27 @@ impl RRset {
 
     /// The records, RRSIGs after data.
     pub fn records(&self, with_sigs: bool) -> impl Iterator<Item = Record> + '_ {
-        let data = self.rdatas.iter().map(move |rd| Record { owner: self.owner.clone(), rtype: self.rtype, class: self.class, ttl: self.ttl, rdata: rd.clone() });
-        let sigs = self.sigs.iter().filter(move |_| with_sigs).map(move |rd| Record { owner: self.owner.clone(), rtype: RType::RRSIG, class: self.class, ttl: self.ttl, rdata: rd.clone() });
+        let data = self.rdatas.iter().map(move |rd| Record {
+            owner: self.owner.clone(),
+            rtype: self.rtype,
+            class: self.class,
+            ttl: self.ttl,
+            rdata: rd.clone(),
+        });
+        let sigs = self.sigs.iter().filter(move |_| with_sigs).map(move |rd| Record {
+            owner: self.owner.clone(),
+            rtype: RType::RRSIG,
+            class: self.class,
+            ttl: self.ttl,
+            rdata: rd.clone(),
+        });
         data.chain(sigs)
     }
 
     /// The signer names of the RRSIGs (normally one).
     pub fn signers(&self) -> Vec<Name> {
-        let mut v: Vec<Name> = self.sigs.iter().filter_map(|s| tern_shared::wire::record::RrsigView::parse(s).map(|v| v.signer_name())).collect();
+        let mut v: Vec<Name> =
+            self.sigs.iter().filter_map(|s| tern_shared::wire::record::RrsigView::parse(s).map(|v| v.signer_name())).collect();
         v.dedup();
         v
     }
@@ -65,7 +78,14 @@ pub fn group(records: &[Record]) -> Vec<RRset> {
                     s.rdatas.push(r.rdata.clone());
                 }
             }
-            None => out.push(RRset { owner: r.owner.clone(), rtype: r.rtype, class: r.class, ttl: r.ttl, rdatas: vec![r.rdata.clone()], sigs: Vec::new() }),
+            None => out.push(RRset {
+                owner: r.owner.clone(),
+                rtype: r.rtype,
+                class: r.class,
+                ttl: r.ttl,
+                rdatas: vec![r.rdata.clone()],
+                sigs: Vec::new(),
+            }),
         }
     }
     for r in records.iter().filter(|r| r.rtype == RType::RRSIG) {

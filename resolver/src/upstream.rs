@@ -53,7 +53,15 @@ pub struct NetTransport;
 impl Transport for NetTransport {
     fn exchange(&self, server: SocketAddr, query: Vec<u8>, tcp: bool, timeout: Duration) -> Exchange {
         Box::pin(async move {
-            match tokio::time::timeout(timeout, async move { if tcp { tcp_exchange(server, &query).await } else { udp_exchange(server, &query).await } }).await {
+            match tokio::time::timeout(timeout, async move {
+                if tcp {
+                    tcp_exchange(server, &query).await
+                } else {
+                    udp_exchange(server, &query).await
+                }
+            })
+            .await
+            {
                 Ok(r) => r,
                 Err(_) => Err(TransportError::Timeout),
             }
@@ -120,7 +128,9 @@ pub fn matches_query(query: &[u8], reply: &[u8]) -> bool {
     if reply.len() < end + 4 {
         return false;
     }
-    name.wire().eq_ignore_ascii_case(q.qname) && reply[end..end + 2] == q.qtype.0.to_be_bytes() && reply[end + 2..end + 4] == q.qclass.0.to_be_bytes()
+    name.wire().eq_ignore_ascii_case(q.qname)
+        && reply[end..end + 2] == q.qtype.0.to_be_bytes()
+        && reply[end + 2..end + 4] == q.qclass.0.to_be_bytes()
 }
 
 /// Decodes a reply, mapping errors to [`TransportError::Malformed`].

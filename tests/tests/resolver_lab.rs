@@ -68,7 +68,12 @@ fn start_lab() -> Lab {
         .env("LAB_DIR", dir.path())
         .output()
         .expect("run build-zones.sh");
-    assert!(out.status.success(), "build-zones.sh failed:\n{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "build-zones.sh failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     let servers = std::fs::read_to_string(dir.path().join("servers.tsv")).unwrap();
     let mut auths = Vec::new();
     let mut addrs = Vec::new();
@@ -126,8 +131,11 @@ fn start_unbound(lab: &Lab) -> (Proc, SocketAddr) {
         d = d.display()
     );
     std::fs::write(d.join("unbound.conf"), conf).unwrap();
-    let unbound = PathBuf::from(String::from_utf8(std::process::Command::new("sh").args(["-c", "command -v unbound"]).output().unwrap().stdout).unwrap().trim());
-    let mut p = Proc::spawn("unbound", &unbound, &["-d".into(), "-c".into(), d.join("unbound.conf").display().to_string()], d.join("unbound.log"));
+    let unbound = PathBuf::from(
+        String::from_utf8(std::process::Command::new("sh").args(["-c", "command -v unbound"]).output().unwrap().stdout).unwrap().trim(),
+    );
+    let mut p =
+        Proc::spawn("unbound", &unbound, &["-d".into(), "-c".into(), d.join("unbound.conf").display().to_string()], d.join("unbound.log"));
     wait_ready(addr, &mut p);
     (p, addr)
 }
@@ -147,7 +155,8 @@ fn matrix(the_lab: &Lab, addr: SocketAddr) -> (bool, BTreeMap<String, String>, S
     for line in out.lines().filter(|l| l.starts_with("PASS") || l.starts_with("FAIL")) {
         let f: Vec<&str> = line.split_whitespace().collect();
         // PASS qname qtype [opts] RCODE ad=N ...
-        let (key, rest) = if f[3].starts_with('+') { (format!("{} {} {}", f[1], f[2], f[3]), &f[4..]) } else { (format!("{} {}", f[1], f[2]), &f[3..]) };
+        let (key, rest) =
+            if f[3].starts_with('+') { (format!("{} {} {}", f[1], f[2], f[3]), &f[4..]) } else { (format!("{} {}", f[1], f[2]), &f[3..]) };
         cases.insert(key, format!("{} {}", rest[0], rest[1]));
     }
     (ok, cases, format!("{out}{err}"))
@@ -214,7 +223,12 @@ fn cached_answers_decay_keep_the_question_case_and_vary_by_do() {
     assert!(again.flag(flags::AD));
     assert_eq!(again.msg.questions[0].name.to_string(), "WwW.SeC.TeSt.");
     assert_eq!(again.msg.answers[0].owner.to_string(), "WwW.SeC.TeSt.");
-    assert!(again.msg.answers[0].ttl <= first.msg.answers[0].ttl - 2, "TTL decays: {} then {}", first.msg.answers[0].ttl, again.msg.answers[0].ttl);
+    assert!(
+        again.msg.answers[0].ttl <= first.msg.answers[0].ttl - 2,
+        "TTL decays: {} then {}",
+        first.msg.answers[0].ttl,
+        again.msg.answers[0].ttl
+    );
     // Without DO from the cache: no RRSIG, no AD.
     let no_do = query(addr, "www.sec.test.", RType::A, Q::rd());
     assert!(!no_do.flag(flags::AD));

@@ -51,7 +51,10 @@ pub enum HintsError {
 pub fn builtin() -> Vec<Hint> {
     IANA_ROOT
         .iter()
-        .map(|(n, v4, v6)| Hint { name: n.parse().expect("valid built-in name"), addrs: vec![v4.parse().expect("v4"), v6.parse().expect("v6")] })
+        .map(|(n, v4, v6)| Hint {
+            name: n.parse().expect("valid built-in name"),
+            addrs: vec![v4.parse().expect("v4"), v6.parse().expect("v6")],
+        })
         .collect()
 }
 

@@ -73,7 +73,9 @@ pub fn scrub_chain(sets: &[RRset], qname: &Name, qtype: RType, zone: &Name) -> V
             break;
         }
         // DNAME at an ancestor of the current name (RFC 6672 §3.2).
-        if let Some(d) = sets.iter().find(|s| s.rtype == RType::DNAME && cur != s.owner && cur.is_subdomain_of(&s.owner) && within(&s.owner, zone)) {
+        if let Some(d) =
+            sets.iter().find(|s| s.rtype == RType::DNAME && cur != s.owner && cur.is_subdomain_of(&s.owner) && within(&s.owner, zone))
+        {
             if !out.contains(d) {
                 out.push(d.clone());
             }
@@ -128,8 +130,11 @@ pub fn classify(msg: &Message, zone: &Name, qname: &Name, qtype: RType, forwarde
         return Response::Lame(Lameness::Rcode(rc));
     }
     let chain = scrub_chain(&answers, qname, qtype, &scope);
-    let negative_auth: Vec<RRset> =
-        authority.iter().filter(|s| matches!(s.rtype, RType::SOA | RType::NSEC | RType::NSEC3) || (s.rtype == RType::RRSIG)).cloned().collect();
+    let negative_auth: Vec<RRset> = authority
+        .iter()
+        .filter(|s| matches!(s.rtype, RType::SOA | RType::NSEC | RType::NSEC3) || (s.rtype == RType::RRSIG))
+        .cloned()
+        .collect();
     if !chain.is_empty() {
         // Wildcard answers carry NSEC/NSEC3 proofs in authority (RFC 4035 §3.1.3.3).
         return Response::Answer { answer: chain, authority: negative_auth, nxdomain: rc == rcode::NXDOMAIN, aa };
@@ -144,7 +149,11 @@ pub fn classify(msg: &Message, zone: &Name, qname: &Name, qtype: RType, forwarde
             let child = ns.owner.clone();
             let glue = group(&msg.additional)
                 .into_iter()
-                .filter(|s| matches!(s.rtype, RType::A | RType::AAAA) && within(&s.owner, &scope) && ns.rdatas.iter().any(|t| Name::from_wire(t).is_ok_and(|t| t == s.owner)))
+                .filter(|s| {
+                    matches!(s.rtype, RType::A | RType::AAAA)
+                        && within(&s.owner, &scope)
+                        && ns.rdatas.iter().any(|t| Name::from_wire(t).is_ok_and(|t| t == s.owner))
+                })
                 .collect();
             let security = authority
                 .iter()

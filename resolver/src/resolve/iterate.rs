@@ -94,12 +94,9 @@ impl Resolver {
 
     /// The forward zone covering `name` (longest match).
     fn forward_for(&self, name: &Name) -> Option<Delegation> {
-        self.settings
-            .forward_zones
-            .iter()
-            .filter(|f| name.is_subdomain_of(&f.name))
-            .max_by_key(|f| f.name.label_count())
-            .map(|f| Delegation { zone: f.name.clone(), servers: Vec::new(), targets: f.targets.clone(), recursive: f.recursive, forward: true })
+        self.settings.forward_zones.iter().filter(|f| name.is_subdomain_of(&f.name)).max_by_key(|f| f.name.label_count()).map(|f| {
+            Delegation { zone: f.name.clone(), servers: Vec::new(), targets: f.targets.clone(), recursive: f.recursive, forward: true }
+        })
     }
 
     /// The deepest delegation in cache for `qname` (for DS, strictly above it: DS is
@@ -128,7 +125,13 @@ impl Resolver {
             }
             cur = z.parent();
         }
-        Delegation { zone: Name::root(), servers: self.hints.iter().map(|h| (h.name.clone(), h.addrs.clone())).collect(), targets: Vec::new(), recursive: false, forward: false }
+        Delegation {
+            zone: Name::root(),
+            servers: self.hints.iter().map(|h| (h.name.clone(), h.addrs.clone())).collect(),
+            targets: Vec::new(),
+            recursive: false,
+            forward: false,
+        }
     }
 
     fn cached_addrs(&self, n: &Name, now: u64) -> Vec<IpAddr> {
@@ -269,7 +272,9 @@ impl Resolver {
                         let rc = msg.rcode();
                         if rc == rcode::NOERROR || rc == rcode::NXDOMAIN {
                             // A reply that classifies as lame is tried against other servers.
-                            if let Response::Lame(Lameness::BadReferral | Lameness::Empty) = classify(&msg, &deleg.zone, qname, qtype, deleg.forward) {
+                            if let Response::Lame(Lameness::BadReferral | Lameness::Empty) =
+                                classify(&msg, &deleg.zone, qname, qtype, deleg.forward)
+                            {
                                 last_lame = Some(msg);
                                 continue;
                             }
@@ -295,7 +300,8 @@ impl Resolver {
     /// [`MAX_GLUELESS_PER_DELEGATION`], at most [`MAX_DEPTH`] deep).
     async fn server_addrs(&self, deleg: &mut Delegation, ctx: &mut Ctx) -> Result<Vec<SocketAddr>, ResolveError> {
         let allowed = |ip: &IpAddr| !ip_allowed(&self.settings.do_not_query, *ip);
-        let mut out: Vec<SocketAddr> = deleg.servers.iter().flat_map(|(_, a)| a.iter().copied()).filter(allowed).map(|ip| SocketAddr::new(ip, 53)).collect();
+        let mut out: Vec<SocketAddr> =
+            deleg.servers.iter().flat_map(|(_, a)| a.iter().copied()).filter(allowed).map(|ip| SocketAddr::new(ip, 53)).collect();
         if !out.is_empty() {
             return Ok(out);
         }
@@ -348,7 +354,14 @@ impl Resolver {
 
     /// One exchange with one server: random ID, EDNS with DO (or none for servers that
     /// choke on it), TCP when the UDP reply is truncated.
-    async fn exchange(&self, server: SocketAddr, qname: &Name, qtype: RType, recursive: bool, ctx: &mut Ctx) -> Result<Message, TransportError> {
+    async fn exchange(
+        &self,
+        server: SocketAddr,
+        qname: &Name,
+        qtype: RType,
+        recursive: bool,
+        ctx: &mut Ctx,
+    ) -> Result<Message, TransportError> {
         let no_edns = self.servers.get(server.ip()).no_edns;
         let timeout = self.servers.timeout_for(server.ip(), std::time::Duration::from_millis(200), self.settings.query_timeout);
         let mut tcp = false;

@@ -208,7 +208,15 @@ pub struct Ctx {
 
 impl Resolver {
     /// Builds a resolver.
-    pub fn new(settings: Settings, cache_max: u64, hints: Vec<Hint>, anchors: TrustAnchors, ntas: NtaSet, transport: Arc<dyn Transport>, clock: Arc<dyn Clock>) -> Resolver {
+    pub fn new(
+        settings: Settings,
+        cache_max: u64,
+        hints: Vec<Hint>,
+        anchors: TrustAnchors,
+        ntas: NtaSet,
+        transport: Arc<dyn Transport>,
+        clock: Arc<dyn Clock>,
+    ) -> Resolver {
         Resolver {
             rrsets: RRsetCache::new(cache_max, settings.ttl),
             outcomes: moka::sync::Cache::builder().max_capacity(cache_max).expire_after(OutcomeExpiry).build(),
@@ -293,14 +301,20 @@ impl Resolver {
                 return a;
             }
         };
-        let security = if self.settings.validate { self.validate_chain(&chain, qname, qtype, &mut ctx).await } else { Security::Insecure(crate::validator::InsecureReason::NoTrustAnchor) };
+        let security = if self.settings.validate {
+            self.validate_chain(&chain, qname, qtype, &mut ctx).await
+        } else {
+            Security::Insecure(crate::validator::InsecureReason::NoTrustAnchor)
+        };
         if let Security::Indeterminate(_) = security {
             self.counters.validation_budget_exhausted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
         let ttl = chain_ttl(&chain);
         let (ttl, ede) = match &security {
             Security::Bogus(b) => (ttl.min(self.settings.ttl.bogus), Some((b.ede_code(), b.to_string()))),
-            Security::Indeterminate(_) => (ttl.min(self.settings.ttl.bogus), Some((ede::DNSSEC_INDETERMINATE, "validation budget exhausted".to_string()))),
+            Security::Indeterminate(_) => {
+                (ttl.min(self.settings.ttl.bogus), Some((ede::DNSSEC_INDETERMINATE, "validation budget exhausted".to_string())))
+            }
             Security::Insecure(r) => (ttl, r.ede_code().map(|c| (c, r.to_string()))),
             Security::Secure => (ttl, None),
         };
@@ -308,7 +322,16 @@ impl Resolver {
             AnswerKind::NxDomain => rcode::NXDOMAIN,
             _ => rcode::NOERROR,
         };
-        let a = Arc::new(Answer { kind: chain.kind, rcode: rc, answer: chain.answer, authority: chain.authority, security, ede, stored: now, expires: now + ttl as u64 });
+        let a = Arc::new(Answer {
+            kind: chain.kind,
+            rcode: rc,
+            answer: chain.answer,
+            authority: chain.authority,
+            security,
+            ede,
+            stored: now,
+            expires: now + ttl as u64,
+        });
         self.answers.put(qname, qtype, a.clone());
         a
     }

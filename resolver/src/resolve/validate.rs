@@ -73,7 +73,17 @@ impl Resolver {
         };
         let key_refs: Vec<&[u8]> = keys.iter().map(|k| &k[..]).collect();
         let now = self.now() as u32;
-        match validator::verify_rrset(&set.owner, Class::IN, set.rtype, &set.rdata_refs(), &set.sig_refs(), &zone, &key_refs, now, &mut ctx.budget) {
+        match validator::verify_rrset(
+            &set.owner,
+            Class::IN,
+            set.rtype,
+            &set.rdata_refs(),
+            &set.sig_refs(),
+            &zone,
+            &key_refs,
+            now,
+            &mut ctx.budget,
+        ) {
             Ok(v) => {
                 self.mark_trust(set, Trust::Secure);
                 match &v.wildcard {
@@ -113,7 +123,9 @@ impl Resolver {
         let now = self.now() as u32;
         let mut out = Vec::new();
         for s in chain.authority.iter().filter(|s| matches!(s.rtype, RType::NSEC | RType::NSEC3) && s.owner.is_subdomain_of(zone)) {
-            if validator::verify_rrset(&s.owner, Class::IN, s.rtype, &s.rdata_refs(), &s.sig_refs(), zone, keys, now, &mut ctx.budget).is_ok() {
+            if validator::verify_rrset(&s.owner, Class::IN, s.rtype, &s.rdata_refs(), &s.sig_refs(), zone, keys, now, &mut ctx.budget)
+                .is_ok()
+            {
                 for rd in &s.rdatas {
                     out.push((s.owner.clone(), rd.clone()));
                 }
@@ -149,7 +161,17 @@ impl Resolver {
         let key_refs: Vec<&[u8]> = keys.iter().map(|k| &k[..]).collect();
         let now = self.now() as u32;
         if let Some(soa) = soa {
-            if let Err(e) = validator::verify_rrset(&soa.owner, Class::IN, RType::SOA, &soa.rdata_refs(), &soa.sig_refs(), &zone, &key_refs, now, &mut ctx.budget) {
+            if let Err(e) = validator::verify_rrset(
+                &soa.owner,
+                Class::IN,
+                RType::SOA,
+                &soa.rdata_refs(),
+                &soa.sig_refs(),
+                &zone,
+                &key_refs,
+                now,
+                &mut ctx.budget,
+            ) {
                 return e.security();
             }
         }
@@ -164,7 +186,11 @@ impl Resolver {
         };
         if qtype == RType::DS && chain.kind == AnswerKind::NoData {
             // A DS denial: the same records decide the DS answer's own security.
-            let abs = if nsec3 { validator::nsec3::prove_no_ds(name, &zone, &refs, &mut ctx.budget) } else { validator::nsec::prove_no_ds(name, &zone, &refs) };
+            let abs = if nsec3 {
+                validator::nsec3::prove_no_ds(name, &zone, &refs, &mut ctx.budget)
+            } else {
+                validator::nsec::prove_no_ds(name, &zone, &refs)
+            };
             return abs.security();
         }
         proof.security()
@@ -234,7 +260,17 @@ impl Resolver {
         };
         if let Some(ds) = out.answer.iter().find(|s| s.rtype == RType::DS && s.owner == *child) {
             // The DS RRset must verify with the parent's keys (signer = parent).
-            if let Err(e) = validator::verify_rrset(child, Class::IN, RType::DS, &ds.rdata_refs(), &ds.sig_refs(), parent, &key_refs, now as u32, &mut ctx.budget) {
+            if let Err(e) = validator::verify_rrset(
+                child,
+                Class::IN,
+                RType::DS,
+                &ds.rdata_refs(),
+                &ds.sig_refs(),
+                parent,
+                &key_refs,
+                now as u32,
+                &mut ctx.budget,
+            ) {
                 let state = match e.security() {
                     Security::Insecure(r) => ZoneKeys::Insecure(r),
                     Security::Bogus(b) => ZoneKeys::Bogus(b),
@@ -288,7 +324,9 @@ impl Resolver {
                         self.keys.put(child, state.clone(), now, self.settings.ttl.bogus);
                         Step::Stop(state)
                     }
-                    DsAbsence::BudgetExceeded(_) => Step::Stop(ZoneKeys::Bogus(Bogus::new(BogusReason::KeysUnavailable { zone: child.clone() }))),
+                    DsAbsence::BudgetExceeded(_) => {
+                        Step::Stop(ZoneKeys::Bogus(Bogus::new(BogusReason::KeysUnavailable { zone: child.clone() })))
+                    }
                 }
             }
             _ => Step::Stop(ZoneKeys::Bogus(Bogus::new(BogusReason::KeysUnavailable { zone: child.clone() }).at(child, RType::DS))),
@@ -305,7 +343,14 @@ impl Resolver {
         let Some(dnskey) = out.answer.iter().find(|s| s.rtype == RType::DNSKEY && s.owner == *zone) else {
             return ZoneKeys::Bogus(Bogus::new(BogusReason::KeysUnavailable { zone: zone.clone() }).at(zone, RType::DNSKEY));
         };
-        key_state(validator::validate_dnskeys_with_ds(zone, &dnskey.rdata_refs(), &dnskey.sig_refs(), &ds.rdata_refs(), now, &mut ctx.budget))
+        key_state(validator::validate_dnskeys_with_ds(
+            zone,
+            &dnskey.rdata_refs(),
+            &dnskey.sig_refs(),
+            &ds.rdata_refs(),
+            now,
+            &mut ctx.budget,
+        ))
     }
 
     /// The keys at a trust point, authenticated by its anchors (DS or DNSKEY form).
@@ -323,14 +368,20 @@ impl Resolver {
             self.keys.put(zone, state.clone(), now, self.settings.ttl.bogus);
             return state;
         };
-        let ds: Vec<&[u8]> = anchors.iter().filter_map(|a| match &a.kind {
-            tern_trust_anchors::AnchorKind::Ds(rd) => Some(&rd[..]),
-            _ => None,
-        }).collect();
-        let keys: Vec<&[u8]> = anchors.iter().filter_map(|a| match &a.kind {
-            tern_trust_anchors::AnchorKind::Dnskey(rd) => Some(&rd[..]),
-            _ => None,
-        }).collect();
+        let ds: Vec<&[u8]> = anchors
+            .iter()
+            .filter_map(|a| match &a.kind {
+                tern_trust_anchors::AnchorKind::Ds(rd) => Some(&rd[..]),
+                _ => None,
+            })
+            .collect();
+        let keys: Vec<&[u8]> = anchors
+            .iter()
+            .filter_map(|a| match &a.kind {
+                tern_trust_anchors::AnchorKind::Dnskey(rd) => Some(&rd[..]),
+                _ => None,
+            })
+            .collect();
         let outcome = if !keys.is_empty() {
             validator::validate_dnskeys_with_anchor_keys(zone, &dnskey.rdata_refs(), &dnskey.sig_refs(), &keys, now as u32, &mut ctx.budget)
         } else {

@@ -170,7 +170,12 @@ impl Server {
                 // The image is stored with TTLs as of `now`.
                 self.resolver.packets.insert(
                     &kbuf[..klen],
-                    Packet { image: out.clone().into_boxed_slice(), ttl_offsets: offsets.into_iter().collect(), stored: now, expires: a.expires },
+                    Packet {
+                        image: out.clone().into_boxed_slice(),
+                        ttl_offsets: offsets.into_iter().collect(),
+                        stored: now,
+                        expires: a.expires,
+                    },
                 );
             }
         }

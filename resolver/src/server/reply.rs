@@ -73,7 +73,11 @@ pub fn write_answer(q: &QueryView<'_>, a: &Answer, now: u64, limit: usize, udp_p
         (Some(_), Some((_, t))) => opt_len_with_ede(t.len()),
         (Some(_), None) => OPT_LEN,
     };
-    let mut w = MessageWriter::new(out, limit.saturating_sub(reserve).max(12 + q.qname.len() + 4), Header { id: q.header.id, flags: f, ..Default::default() });
+    let mut w = MessageWriter::new(
+        out,
+        limit.saturating_sub(reserve).max(12 + q.qname.len() + 4),
+        Header { id: q.header.id, flags: f, ..Default::default() },
+    );
     let _ = w.question(q.qname, q.qtype, Class::IN);
     let after_q = w.mark();
     let mut truncated = false;
@@ -116,7 +120,14 @@ pub fn write_answer(q: &QueryView<'_>, a: &Answer, now: u64, limit: usize, udp_p
     Written { rcode: rc, truncated, secure: secure && wants_ad, cacheable }
 }
 
-fn put(w: &mut MessageWriter<'_>, section: Section, set: &RRset, do_bit: bool, ttl: &dyn Fn(u32) -> u32, q: &QueryView<'_>) -> Result<(), tern_shared::wire::Full> {
+fn put(
+    w: &mut MessageWriter<'_>,
+    section: Section,
+    set: &RRset,
+    do_bit: bool,
+    ttl: &dyn Fn(u32) -> u32,
+    q: &QueryView<'_>,
+) -> Result<(), tern_shared::wire::Full> {
     let t = ttl(set.ttl);
     // Owner: the client's spelling when it is the question name (RFC 4343 §4.1).
     let owner: &[u8] = if set.owner.wire().eq_ignore_ascii_case(q.qname) { q.qname } else { set.owner.wire() };

@@ -245,7 +245,10 @@ impl BogusReason {
         match self {
             BogusReason::SignatureExpired { .. } => ede::SIGNATURE_EXPIRED,
             BogusReason::SignatureNotYetValid { .. } => ede::SIGNATURE_NOT_YET_VALID,
-            BogusReason::DnskeyMissing { .. } | BogusReason::DsNoMatch | BogusReason::AnchorKeyMissing | BogusReason::KeysUnavailable { .. } => ede::DNSKEY_MISSING,
+            BogusReason::DnskeyMissing { .. }
+            | BogusReason::DsNoMatch
+            | BogusReason::AnchorKeyMissing
+            | BogusReason::KeysUnavailable { .. } => ede::DNSKEY_MISSING,
             BogusReason::RrsigsMissing => ede::RRSIGS_MISSING,
             BogusReason::NoZoneKeyBit { .. } => ede::NO_ZONE_KEY_BIT,
             BogusReason::DenialNotProven(_) => ede::NSEC_MISSING,
@@ -275,7 +278,10 @@ impl BogusReason {
             BogusReason::WildcardAboveZone { .. } | BogusReason::LabelsExceedOwner { .. } => 3,
             BogusReason::SignerMismatch { .. } | BogusReason::OwnerOutsideZone { .. } => 2,
             BogusReason::Malformed(_) => 1,
-            BogusReason::RrsigsMissing | BogusReason::EmptyDsSet | BogusReason::DenialNotProven(_) | BogusReason::KeysUnavailable { .. } => 0,
+            BogusReason::RrsigsMissing
+            | BogusReason::EmptyDsSet
+            | BogusReason::DenialNotProven(_)
+            | BogusReason::KeysUnavailable { .. } => 0,
         }
     }
 }
