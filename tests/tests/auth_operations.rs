@@ -163,3 +163,63 @@ fn axfr_is_refused_by_default_and_served_to_allowed_addresses() {
     let r = decode(tcp_exchange(open.addr, &[p], 1, Duration::from_secs(5)).remove(0));
     assert_eq!(r.rcode(), rcode::NOTAUTH);
 }
+
+#[test]
+fn serves_ipv6_and_ipv4_listeners_at_once() {
+    if std::net::UdpSocket::bind("[::1]:0").is_err() {
+        if std::env::var_os("CI").is_some() {
+            panic!("no IPv6 loopback under CI");
+        }
+        eprintln!("SKIPPED: no IPv6 loopback here");
+        return;
+    }
+    let dir = scratch();
+    let zone = dir.path().join("example.com.zone");
+    std::fs::copy(fixtures().join("example.com.zone"), &zone).unwrap();
+    let v4 = fresh_addr(5300);
+    let port = std::net::TcpListener::bind("[::1]:0").unwrap().local_addr().unwrap().port();
+    let v6: SocketAddr = format!("[::1]:{port}").parse().unwrap();
+    let data = dir.path().join("data").display().to_string();
+    let args: Vec<String> = [
+        "--listen",
+        &v4.to_string(),
+        "--listen",
+        &v6.to_string(),
+        "--zone",
+        &format!("example.com.={}", zone.display()),
+        "--data-dir",
+        &data,
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let mut p = Proc::spawn("tern-auth", &bin("tern-auth"), &args, dir.path().join("auth.log"));
+    wait_ready(v4, &mut p);
+    // The v6 client needs a v6 socket: send the raw query from [::1].
+    let sock = std::net::UdpSocket::bind("[::1]:0").unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    sock.send_to(&build_query(5, "www.example.com.", RType::AAAA, Q::default()), v6).unwrap();
+    let mut buf = [0u8; 2048];
+    let (n, _) = sock.recv_from(&mut buf).expect("answer over IPv6");
+    assert_eq!(decode(buf[..n].to_vec()).answers(RType::AAAA), vec!["2001:db8::3"]);
+    let tcp = tcp_exchange(v6, &[build_query(6, "www.example.com.", RType::A, Q::default())], 1, Duration::from_secs(5));
+    assert_eq!(decode(tcp[0].clone()).answers(RType::A), vec!["192.0.2.3"]);
+}
+
+#[test]
+fn idle_tcp_connections_are_closed_after_the_timeout() {
+    use std::io::Read;
+    let dir = scratch();
+    let cfg = dir.path().join("auth.toml");
+    std::fs::write(&cfg, "[server]\ntcp_idle_timeout = \"1s\"\n").unwrap();
+    let auth = start_auth(dir.path(), &[], &["--config", &cfg.display().to_string()]);
+    let mut s = std::net::TcpStream::connect(auth.addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let started = Instant::now();
+    let mut b = [0u8; 1];
+    // The server closes the connection: read returns 0 (EOF) well before our 10 s.
+    let n = s.read(&mut b).unwrap_or(0);
+    assert_eq!(n, 0);
+    let took = started.elapsed();
+    assert!(took >= Duration::from_millis(900) && took < Duration::from_secs(5), "closed after {took:?}");
+}
