@@ -303,6 +303,12 @@ enum Job {
 
 fn serve(cfg: Config) -> Result<()> {
     let cfg = Arc::new(cfg);
+    // Metrics first, so what loading records (zones, serials, signatures) is exported.
+    if let Some(addr) = cfg.metrics {
+        tern_shared::metrics::install_prometheus(addr)?;
+        tern_auth::metrics::describe();
+        tracing::info!(%addr, "metrics listening");
+    }
     let store = Store::open(&cfg.data_dir)?;
     let mut publisher = Publisher::new(cfg.clone(), store);
     let (set, errors) = publisher.load_all();
@@ -315,6 +321,9 @@ fn serve(cfg: Config) -> Result<()> {
         );
     }
     tracing::info!(zones = set.len(), failed = errors.len(), "zones loaded");
+    for (zone, exp) in publisher.expirations() {
+        metrics::gauge!(tern_auth::metrics::SIGNATURE_EXPIRY, "zone" => zone.to_string()).set(exp.saturating_sub(now_secs()) as f64);
+    }
     let shared = Arc::new(Shared::new(
         set,
         Limits { udp_payload: cfg.udp_payload },
@@ -323,10 +332,6 @@ fn serve(cfg: Config) -> Result<()> {
         cfg.tcp_max_connections,
     ));
 
-    if let Some(addr) = cfg.metrics {
-        tern_shared::metrics::install_prometheus(addr)?;
-        tracing::info!(%addr, "metrics listening");
-    }
     // Sockets first, so a bad address fails start-up before anything runs.
     let mut udp = Vec::new();
     let mut tcp = Vec::new();

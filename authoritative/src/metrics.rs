@@ -2,7 +2,7 @@
 //! counters) and the per-worker handles built once, so the hot path only increments.
 
 use metrics::{counter, Counter};
-use tern_shared::metrics::RCODE_LABELS;
+use tern_shared::metrics::QueryCounters;
 
 /// Queries answered, by transport and rcode.
 pub const QUERIES: &str = "tern_auth_queries_total";
@@ -27,8 +27,7 @@ pub const TCP_CONNECTIONS: &str = "tern_auth_tcp_connections_total";
 
 /// Counter handles for one worker and transport.
 pub struct WorkerMetrics {
-    by_rcode: Vec<(u16, Counter)>,
-    other: Counter,
+    queries: QueryCounters,
     /// Dropped packets.
     pub dropped: Counter,
     /// Truncated responses.
@@ -39,22 +38,39 @@ impl WorkerMetrics {
     /// Builds the handles for `transport` (`udp` or `tcp`).
     pub fn new(transport: &'static str) -> WorkerMetrics {
         WorkerMetrics {
-            by_rcode: RCODE_LABELS.iter().map(|&(rc, l)| (rc, counter!(QUERIES, "transport" => transport, "rcode" => l))).collect(),
-            other: counter!(QUERIES, "transport" => transport, "rcode" => "OTHER"),
+            queries: QueryCounters::new(QUERIES, transport),
             dropped: counter!(DROPPED, "transport" => transport),
             truncated: counter!(TRUNCATED, "transport" => transport),
         }
     }
 
-    /// Counts one answered query.
+    /// The shared TCP handles, built at first use (after the exporter is installed).
+    pub fn tcp() -> &'static WorkerMetrics {
+        static M: std::sync::OnceLock<WorkerMetrics> = std::sync::OnceLock::new();
+        M.get_or_init(|| WorkerMetrics::new("tcp"))
+    }
+
+    /// Counts one answered query from the response bytes (qtype and rcode).
     #[inline]
-    pub fn answered(&self, rcode: u16, truncated: bool) {
-        match self.by_rcode.iter().find(|(rc, _)| *rc == rcode) {
-            Some((_, c)) => c.increment(1),
-            None => self.other.increment(1),
-        }
+    pub fn answered(&self, response: &[u8], truncated: bool) {
+        self.queries.answered_packet(response);
         if truncated {
             self.truncated.increment(1);
         }
     }
+}
+
+/// Registers help text and units for every metric (Prometheus `# HELP`).
+pub fn describe() {
+    use metrics::{describe_counter, describe_gauge};
+    describe_counter!(QUERIES, "Queries answered, by transport, qtype and rcode.");
+    describe_counter!(DROPPED, "Packets dropped without an answer (runts, responses).");
+    describe_counter!(TRUNCATED, "Responses sent with TC=1.");
+    describe_gauge!(ZONES_LOADED, "Zones currently served.");
+    describe_counter!(ZONE_LOAD_FAILURES, "Zone loads that failed, by zone.");
+    describe_gauge!(ZONE_SERIAL, "SOA serial served, by zone.");
+    describe_counter!(SIGNATURES_MADE, "RRSIGs made by the signer.");
+    describe_gauge!(SIGNATURE_EXPIRY, "Seconds until the RRSIGs of a zone expire, by zone.");
+    describe_counter!(AXFR, "Zone transfers, by result.");
+    describe_counter!(TCP_CONNECTIONS, "TCP connections accepted.");
 }

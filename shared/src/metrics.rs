@@ -62,3 +62,64 @@ pub const RCODE_LABELS: &[(u16, &str)] = &[
     (9, "NOTAUTH"),
     (16, "BADVERS"),
 ];
+
+/// QTYPEs with their own label value; the rest count as `other` (bounded cardinality).
+pub const QTYPE_LABELS: &[crate::wire::RType] = {
+    use crate::wire::RType;
+    &[
+        RType::A,
+        RType::AAAA,
+        RType::CNAME,
+        RType::MX,
+        RType::NS,
+        RType::PTR,
+        RType::SOA,
+        RType::SRV,
+        RType::TXT,
+        RType::DS,
+        RType::DNSKEY,
+        RType::HTTPS,
+        RType::SVCB,
+        RType::ANY,
+    ]
+};
+
+/// Pre-labelled query counters for one transport: one handle per (qtype, rcode), built
+/// once so counting an answer is an index and an atomic add.
+pub struct QueryCounters {
+    by: Vec<metrics::Counter>,
+}
+
+impl QueryCounters {
+    /// Builds the handles of counter `name` for `transport`.
+    pub fn new(name: &'static str, transport: &'static str) -> QueryCounters {
+        let mut by = Vec::with_capacity((QTYPE_LABELS.len() + 1) * (RCODE_LABELS.len() + 1));
+        for qt in QTYPE_LABELS.iter().map(|t| t.mnemonic().unwrap_or("other")).chain(["other"]) {
+            for rc in RCODE_LABELS.iter().map(|(_, l)| *l).chain(["OTHER"]) {
+                by.push(metrics::counter!(name, "transport" => transport, "qtype" => qt, "rcode" => rc));
+            }
+        }
+        QueryCounters { by }
+    }
+
+    /// Counts one answer.
+    #[inline]
+    pub fn answered(&self, qtype: crate::wire::RType, rcode: u16) {
+        let qi = QTYPE_LABELS.iter().position(|t| *t == qtype).unwrap_or(QTYPE_LABELS.len());
+        let ri = RCODE_LABELS.iter().position(|(r, _)| *r == rcode).unwrap_or(RCODE_LABELS.len());
+        self.by[qi * (RCODE_LABELS.len() + 1) + ri].increment(1);
+    }
+
+    /// Counts a response by the question type and rcode read back from its bytes.
+    pub fn answered_packet(&self, msg: &[u8]) {
+        if msg.len() < 12 {
+            return;
+        }
+        let rc = (msg[3] & 0x0f) as u16;
+        let qtype = match crate::wire::name::wire_name_len(&msg[12..]) {
+            Some(n) if msg.len() >= 12 + n + 2 && msg[5] == 1 => crate::wire::RType(u16::from_be_bytes([msg[12 + n], msg[13 + n]])),
+            _ => crate::wire::RType(0),
+        };
+        self.answered(qtype, rc);
+    }
+}

@@ -80,8 +80,8 @@ pub fn udp_worker(sock: UdpSocket, shared: Arc<Shared>) {
         };
         let zones = shared.zones.load();
         match respond(&zones, &inbuf[..n], &mut out, Transport::Udp, shared.limits) {
-            Outcome::Answered { rcode, truncated } => {
-                m.answered(rcode, truncated);
+            Outcome::Answered { truncated, .. } => {
+                m.answered(&out, truncated);
                 let _ = sock.send_to(&out, peer);
             }
             Outcome::Transfer | Outcome::Dropped => m.dropped.increment(1),
@@ -122,7 +122,7 @@ pub async fn tcp_server(listener: std::net::TcpListener, shared: Arc<Shared>) ->
 /// Serves one TCP connection: length-prefixed messages (RFC 1035 §4.2.2), answered in
 /// order, closed after the idle timeout.
 async fn tcp_connection(mut stream: TcpStream, peer: SocketAddr, shared: &Shared) -> io::Result<()> {
-    let m = WorkerMetrics::new("tcp");
+    let m = WorkerMetrics::tcp();
     let mut inbuf = vec![0u8; 65535];
     let mut out: Vec<u8> = Vec::with_capacity(4096);
     let mut frame: Vec<u8> = Vec::with_capacity(4096);
@@ -137,8 +137,8 @@ async fn tcp_connection(mut stream: TcpStream, peer: SocketAddr, shared: &Shared
         }
         let zones = shared.zones.load_full();
         match respond(&zones, &inbuf[..len], &mut out, Transport::Tcp, shared.limits) {
-            Outcome::Answered { rcode, truncated } => {
-                m.answered(rcode, truncated);
+            Outcome::Answered { truncated, .. } => {
+                m.answered(&out, truncated);
                 frame.clear();
                 frame.extend_from_slice(&(out.len() as u16).to_be_bytes());
                 frame.extend_from_slice(&out);

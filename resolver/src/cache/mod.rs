@@ -138,12 +138,52 @@ impl Expires for Arc<CachedRRset> {
 pub struct RRsetCache {
     inner: Cache<Key, Arc<CachedRRset>>,
     ttl: TtlPolicy,
+    stats: Arc<CacheStats>,
+}
+
+/// Eviction and memory accounting of a cache.
+#[derive(Debug, Default)]
+pub struct CacheStats {
+    /// Entries evicted for space.
+    pub evictions: std::sync::atomic::AtomicU64,
+    /// Estimated bytes held.
+    pub bytes: std::sync::atomic::AtomicI64,
+}
+
+/// Estimated heap size of a cached RRset (key, entry, RDATA and signatures).
+fn rrset_bytes(k: &Key, e: &CachedRRset) -> i64 {
+    let data: usize = e.rrset.rdatas.iter().chain(e.rrset.sigs.iter()).map(|r| r.len() + 16).sum();
+    (k.0.len() + e.rrset.owner.wire_len() + data + std::mem::size_of::<CachedRRset>() + 64) as i64
 }
 
 impl RRsetCache {
     /// A cache of at most `max` RRsets.
     pub fn new(max: u64, ttl: TtlPolicy) -> RRsetCache {
-        RRsetCache { inner: Cache::builder().max_capacity(max).expire_after(ExpireAt).build(), ttl }
+        let stats = Arc::new(CacheStats::default());
+        let listener_stats = stats.clone();
+        let inner = Cache::builder()
+            .max_capacity(max)
+            .expire_after(ExpireAt)
+            .support_invalidation_closures()
+            .eviction_listener(move |k: Arc<Key>, v: Arc<CachedRRset>, cause| {
+                use std::sync::atomic::Ordering::Relaxed;
+                listener_stats.bytes.fetch_sub(rrset_bytes(&k, &v), Relaxed);
+                if cause == moka::notification::RemovalCause::Size {
+                    listener_stats.evictions.fetch_add(1, Relaxed);
+                }
+            })
+            .build();
+        RRsetCache { inner, ttl, stats }
+    }
+
+    /// Entries evicted for space so far.
+    pub fn evictions(&self) -> u64 {
+        self.stats.evictions.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Estimated bytes held.
+    pub fn memory_bytes(&self) -> u64 {
+        self.stats.bytes.load(std::sync::atomic::Ordering::Relaxed).max(0) as u64
     }
 
     /// The live entry for (name, type).
@@ -163,6 +203,7 @@ impl RRsetCache {
         }
         let ttl = if trust == Trust::Bogus { self.ttl.bogus.min(rrset.ttl) } else { self.ttl.positive(rrset.ttl) } as u64;
         let entry = CachedRRset { rrset, rank, trust, stored: now, expires: now + ttl };
+        self.stats.bytes.fetch_add(rrset_bytes(&k, &entry), std::sync::atomic::Ordering::Relaxed);
         self.inner.insert(k, Arc::new(entry));
         true
     }
@@ -178,8 +219,9 @@ impl RRsetCache {
         self.inner.invalidate_all();
     }
 
-    /// Approximate number of entries.
+    /// Number of entries (after applying pending inserts and evictions).
     pub fn len(&self) -> u64 {
+        self.inner.run_pending_tasks();
         self.inner.entry_count()
     }
 
@@ -237,7 +279,7 @@ pub struct AnswerCache {
 impl AnswerCache {
     /// A cache of at most `max` answers.
     pub fn new(max: u64) -> AnswerCache {
-        AnswerCache { inner: Cache::builder().max_capacity(max).expire_after(ExpireAt).build() }
+        AnswerCache { inner: Cache::builder().max_capacity(max).expire_after(ExpireAt).support_invalidation_closures().build() }
     }
 
     /// The live answer.
@@ -263,8 +305,9 @@ impl AnswerCache {
         self.inner.invalidate_all();
     }
 
-    /// Approximate number of entries.
+    /// Number of entries (after applying pending inserts and evictions).
     pub fn len(&self) -> u64 {
+        self.inner.run_pending_tasks();
         self.inner.entry_count()
     }
 
@@ -310,7 +353,7 @@ pub struct KeyCache {
 impl KeyCache {
     /// A cache of at most `max` zones.
     pub fn new(max: u64) -> KeyCache {
-        KeyCache { inner: Cache::builder().max_capacity(max).expire_after(ExpireAt).build() }
+        KeyCache { inner: Cache::builder().max_capacity(max).expire_after(ExpireAt).support_invalidation_closures().build() }
     }
 
     /// The live state of `zone`.

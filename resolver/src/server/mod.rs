@@ -75,7 +75,7 @@ impl ServerStats {
 }
 
 /// How a packet is handled after admission.
-enum Admit<'a> {
+pub enum Admit<'a> {
     /// Send this already-written response.
     Reply,
     /// Nothing to send.
@@ -94,7 +94,7 @@ impl Server {
     }
 
     /// Admission and the cache-hit fast path. Writes into `out` when it returns `Reply`.
-    fn admit<'a>(&self, packet: &'a [u8], peer: SocketAddr, out: &mut Vec<u8>, limit_udp: bool) -> Admit<'a> {
+    pub fn admit<'a>(&self, packet: &'a [u8], peer: SocketAddr, out: &mut Vec<u8>, limit_udp: bool) -> Admit<'a> {
         let q = match QueryView::parse(packet) {
             Ok(q) => q,
             Err(QueryError::Drop) => {
@@ -145,7 +145,7 @@ impl Server {
     }
 
     /// Resolves `q` and writes the response; stores it in the packet cache when complete.
-    async fn answer(&self, q: &QueryView<'_>, limit: usize, out: &mut Vec<u8>) {
+    pub async fn answer(&self, q: &QueryView<'_>, limit: usize, out: &mut Vec<u8>) {
         let qname = match tern_shared::wire::Name::from_wire(q.qname) {
             Ok(n) => n,
             Err(_) => {
@@ -162,6 +162,15 @@ impl Server {
         }
         if w.rcode == rcode::SERVFAIL && a.security.is_bogus() {
             self.stats.bogus.fetch_add(1, Ordering::Relaxed);
+        }
+        if a.kind != crate::cache::AnswerKind::Failure {
+            let result = match &a.security {
+                crate::validator::Security::Secure => "secure",
+                crate::validator::Security::Insecure(_) => "insecure",
+                crate::validator::Security::Bogus(_) => "bogus",
+                crate::validator::Security::Indeterminate(_) => "indeterminate",
+            };
+            crate::metrics::validation(result, a.security.ede_code());
         }
         if w.cacheable && a.expires > now {
             if let Some(offsets) = packet::ttl_offsets(out) {
@@ -180,6 +189,10 @@ impl Server {
             }
         }
     }
+}
+
+fn count_reply(m: &crate::metrics::QueryMetrics, out: &[u8]) {
+    m.answered_packet(out);
 }
 
 fn header_only(out: &mut Vec<u8>, h: tern_shared::wire::Header, rc: u16) {
@@ -203,6 +216,7 @@ pub fn udp_worker(sock: UdpSocket, server: Arc<Server>, rt: tokio::runtime::Hand
         match server.admit(&inbuf[..n], peer, &mut out, true) {
             Admit::Drop => {}
             Admit::Reply => {
+                count_reply(crate::metrics::udp(), &out);
                 let _ = sock.send_to(&out, peer);
             }
             Admit::Resolve(_) => {
@@ -212,7 +226,10 @@ pub fn udp_worker(sock: UdpSocket, server: Arc<Server>, rt: tokio::runtime::Hand
                     let Ok(q) = QueryView::parse(&packet) else { return };
                     let mut out = Vec::with_capacity(1232);
                     let limit = reply::udp_limit(&q, server.udp_payload);
+                    let started = std::time::Instant::now();
                     server.answer(&q, limit, &mut out).await;
+                    crate::metrics::udp().latency(started.elapsed());
+                    count_reply(crate::metrics::udp(), &out);
                     let _ = sock.send_to(&out, peer);
                 });
             }
@@ -256,8 +273,13 @@ async fn tcp_connection(mut stream: tokio::net::TcpStream, peer: SocketAddr, ser
         match server.admit(&inbuf[..len], peer, &mut out, false) {
             Admit::Drop => return Ok(()),
             Admit::Reply => {}
-            Admit::Resolve(q) => server.answer(&q, 65535, &mut out).await,
+            Admit::Resolve(q) => {
+                let started = std::time::Instant::now();
+                server.answer(&q, 65535, &mut out).await;
+                crate::metrics::tcp().latency(started.elapsed());
+            }
         }
+        count_reply(crate::metrics::tcp(), &out);
         let mut frame = Vec::with_capacity(out.len() + 2);
         frame.extend_from_slice(&(out.len() as u16).to_be_bytes());
         frame.extend_from_slice(&out);
