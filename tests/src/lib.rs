@@ -403,3 +403,84 @@ pub fn eventually(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
 
 /// The DO flag mask, re-exported for tests reading raw OPT flags.
 pub const DO: u16 = EDNS_DO;
+
+/// A scripted authoritative server on a loopback UDP socket, for hostile-upstream tests:
+/// each query is passed to the script with the client's address, and every packet the
+/// script returns is sent back, in order. Stops when dropped (thread joined, bounded).
+pub struct FakeServer {
+    /// Its address.
+    pub addr: SocketAddr,
+    /// Queries received so far.
+    pub queries: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// What a script gets: the decoded query and the raw packet.
+pub struct Incoming<'a> {
+    /// Decoded query.
+    pub msg: &'a Message,
+    /// Raw bytes.
+    pub raw: &'a [u8],
+    /// Who sent it.
+    pub from: SocketAddr,
+}
+
+impl FakeServer {
+    /// Starts a scripted server on `addr`.
+    pub fn start(addr: SocketAddr, script: impl Fn(&Incoming<'_>) -> Vec<Vec<u8>> + Send + 'static) -> FakeServer {
+        let sock = UdpSocket::bind(addr).unwrap_or_else(|e| panic!("fake server cannot bind {addr}: {e}"));
+        sock.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let queries = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (s2, q2) = (stop.clone(), queries.clone());
+        let thread = std::thread::spawn(move || {
+            let mut buf = vec![0u8; 65535];
+            let deadline = Instant::now() + Duration::from_secs(300);
+            while !s2.load(Ordering::Relaxed) && Instant::now() < deadline {
+                let Ok((n, from)) = sock.recv_from(&mut buf) else { continue };
+                let Ok(msg) = Message::parse(&buf[..n]) else { continue };
+                q2.fetch_add(1, Ordering::Relaxed);
+                for reply in script(&Incoming { msg: &msg, raw: &buf[..n], from }) {
+                    let _ = sock.send_to(&reply, from);
+                }
+            }
+        });
+        FakeServer { addr, queries, stop, thread: Some(thread) }
+    }
+
+    /// Queries received.
+    pub fn count(&self) -> usize {
+        self.queries.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for FakeServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Builds a response to `query` with the given flags, rcode and records
+/// (answer, authority, additional) in presentation form (`owner ttl IN TYPE rdata`).
+pub fn build_response(query: &Message, id: u16, flags_bits: u16, rc: u16, sections: [&[&str]; 3]) -> Vec<u8> {
+    let q = &query.questions[0];
+    let mut buf = Vec::new();
+    let mut w = MessageWriter::new(&mut buf, 65535, Header { id, flags: flags::QR | flags_bits | rc, ..Default::default() });
+    w.question(q.name.wire(), q.qtype, q.qclass).unwrap();
+    for (i, recs) in sections.iter().enumerate() {
+        let section = [Section::Answer, Section::Authority, Section::Additional][i];
+        for text in recs.iter() {
+            let e = tern_shared::zonefile::parse_str(text, "script", &Name::root(), Some(300)).expect("script record");
+            w.record(section, &e[0].record).unwrap();
+        }
+    }
+    if query.edns.is_some() {
+        w.opt(1232, rc, false, None);
+    }
+    w.finish();
+    buf
+}

@@ -151,7 +151,7 @@ impl Resolver {
     }
 
     /// Iterates for one name from the closest delegation (or asks its forwarder).
-    async fn iterate(&self, qname: &Name, qtype: RType, ctx: &mut Ctx) -> Result<Outcome, ResolveError> {
+    pub(super) async fn iterate(&self, qname: &Name, qtype: RType, ctx: &mut Ctx) -> Result<Outcome, ResolveError> {
         let mut deleg = match self.forward_for(qname) {
             Some(f) => f,
             None => self.closest_delegation(qname, qtype),
@@ -169,7 +169,7 @@ impl Resolver {
             let (msg, _server) = self.ask(&mut deleg, &ask, ask_type, ctx).await?;
             let now = self.now();
             let aa = msg.header.has(flags::AA);
-            match classify(&msg, &deleg.zone, &ask, ask_type, deleg.forward) {
+            match classify(&msg, &deleg.zone, &ask, ask_type, deleg.recursive) {
                 Response::Referral { child, ns, glue, security } => {
                     if deleg.forward && !deleg.recursive {
                         // A stub zone target delegating further: follow it like iteration.
@@ -273,7 +273,7 @@ impl Resolver {
                         if rc == rcode::NOERROR || rc == rcode::NXDOMAIN {
                             // A reply that classifies as lame is tried against other servers.
                             if let Response::Lame(Lameness::BadReferral | Lameness::Empty) =
-                                classify(&msg, &deleg.zone, qname, qtype, deleg.forward)
+                                classify(&msg, &deleg.zone, qname, qtype, deleg.recursive)
                             {
                                 last_lame = Some(msg);
                                 continue;
