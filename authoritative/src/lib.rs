@@ -7,6 +7,7 @@
 #![warn(missing_docs)]
 
 pub mod config;
+pub mod daemon;
 pub mod metrics;
 pub mod publish;
 pub mod server;

@@ -6,18 +6,13 @@
 //! - `tern-auth ctl reload|status` talks to a running server's control endpoint.
 
 use anyhow::{bail, Context, Result};
+use tern_shared::control;
 use clap::{Parser, Subcommand};
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::Ordering;
-use std::sync::{mpsc, Arc};
-use std::time::Duration;
 use tern_auth::config::{self, Config, Overrides, Spec};
-use tern_auth::publish::{now_secs, Publisher};
-use tern_auth::server::{self, respond::Limits, Shared};
+use tern_auth::publish::now_secs;
 use tern_auth::signer::keys;
 use tern_auth::store::{Denial, KeyRole, Policy, Store};
-use tern_shared::control::{self, Request, Response};
 use tern_shared::wire::Name;
 
 #[derive(Parser, Debug)]
@@ -165,7 +160,7 @@ fn run(cli: Cli) -> Result<()> {
             );
             Ok(())
         }
-        None => serve(cfg),
+        None => tern_auth::daemon::serve(cfg),
     }
 }
 
@@ -296,163 +291,3 @@ fn ctl_command(cfg: &Config, action: &CtlCmd, api_key: Option<String>) -> Result
     Ok(())
 }
 
-/// Work for the publisher thread.
-enum Job {
-    Reload(mpsc::Sender<String>),
-}
-
-fn serve(cfg: Config) -> Result<()> {
-    let cfg = Arc::new(cfg);
-    // Metrics first, so what loading records (zones, serials, signatures) is exported.
-    if let Some(addr) = cfg.metrics {
-        tern_shared::metrics::install_prometheus(addr)?;
-        tern_auth::metrics::describe();
-        tracing::info!(%addr, "metrics listening");
-    }
-    let store = Store::open(&cfg.data_dir)?;
-    let mut publisher = Publisher::new(cfg.clone(), store);
-    let (set, errors) = publisher.load_all();
-    for (zone, e) in &errors {
-        tracing::error!(%zone, "zone not loaded:\n{e}");
-    }
-    if cfg.zones.is_empty() {
-        tracing::warn!(
-            "no zones configured: serving an empty zone set (every query is REFUSED); add zones with --zone NAME=FILE or a config file"
-        );
-    }
-    tracing::info!(zones = set.len(), failed = errors.len(), "zones loaded");
-    for (zone, exp) in publisher.expirations() {
-        metrics::gauge!(tern_auth::metrics::SIGNATURE_EXPIRY, "zone" => zone.to_string()).set(exp.saturating_sub(now_secs()) as f64);
-    }
-    let shared = Arc::new(Shared::new(
-        set,
-        Limits { udp_payload: cfg.udp_payload },
-        cfg.allow_transfer.clone(),
-        cfg.tcp_idle_timeout,
-        cfg.tcp_max_connections,
-    ));
-
-    // Sockets first, so a bad address fails start-up before anything runs.
-    let mut udp = Vec::new();
-    let mut tcp = Vec::new();
-    for &addr in &cfg.listen {
-        for _ in 0..cfg.threads {
-            udp.push(server::bind_udp(addr).with_context(|| format!("cannot listen on {addr}/udp"))?);
-        }
-        tcp.push(tern_shared::socket::tcp_listener(addr, 1024).with_context(|| format!("cannot listen on {addr}/tcp"))?);
-    }
-    let control_listener = match cfg.control {
-        Some(addr) => Some(std::net::TcpListener::bind(addr).with_context(|| format!("cannot listen on control address {addr}"))?),
-        None => None,
-    };
-    let mut workers = Vec::new();
-    for (i, sock) in udp.into_iter().enumerate() {
-        let shared = shared.clone();
-        workers.push(std::thread::Builder::new().name(format!("udp-{i}")).spawn(move || server::udp_worker(sock, shared))?);
-    }
-    let listen: Vec<String> = cfg.listen.iter().map(SocketAddr::to_string).collect();
-    if cfg.default_listen {
-        tracing::info!("no listen address configured: using {} (loopback, unprivileged)", listen.join(", "));
-    }
-    tracing::info!(listen = %listen.join(","), threads = cfg.threads, "tern-auth serving");
-
-    // The publisher owns zone loading and signing; everything else asks it by message.
-    let (jobs_tx, jobs_rx) = mpsc::channel::<Job>();
-    {
-        let shared = shared.clone();
-        std::thread::Builder::new().name("publisher".into()).spawn(move || loop {
-            match jobs_rx.recv_timeout(Duration::from_secs(1)) {
-                Ok(Job::Reload(reply)) => {
-                    let (set, errors) = publisher.load_all();
-                    let mut msg = format!("reloaded: {} zone(s) served", set.len());
-                    for (zone, e) in &errors {
-                        tracing::error!(%zone, "zone not reloaded, previous version kept:\n{e}");
-                        msg.push_str(&format!("\nfailed {zone}:\n{e}"));
-                    }
-                    shared.zones.store(Arc::new(set));
-                    let _ = reply.send(msg);
-                }
-                Err(mpsc::RecvTimeoutError::Timeout) => {
-                    if let Some(set) = publisher.tick(now_secs()) {
-                        shared.zones.store(Arc::new(set));
-                    }
-                    let now = now_secs();
-                    for (zone, exp) in publisher.expirations() {
-                        metrics::gauge!(tern_auth::metrics::SIGNATURE_EXPIRY, "zone" => zone.to_string())
-                            .set(exp.saturating_sub(now) as f64);
-                    }
-                }
-                Err(mpsc::RecvTimeoutError::Disconnected) => return,
-            }
-        })?;
-    }
-
-    let rt =
-        tokio::runtime::Builder::new_multi_thread().worker_threads(cfg.threads.clamp(1, 4)).enable_all().thread_name("tern-tcp").build()?;
-    rt.block_on(async {
-        for l in tcp {
-            let shared = shared.clone();
-            tokio::spawn(async move {
-                if let Err(e) = server::tcp_server(l, shared).await {
-                    tracing::error!(error = %e, "TCP server stopped");
-                }
-            });
-        }
-        if let Some(l) = control_listener {
-            l.set_nonblocking(true)?;
-            let l = tokio::net::TcpListener::from_std(l)?;
-            let jobs = std::sync::Mutex::new(jobs_tx.clone());
-            let shared = shared.clone();
-            let handler: control::Handler = Arc::new(move |req: Request| control_request(&req, &jobs, &shared));
-            tokio::spawn(control::serve(l, cfg.control_api_key.clone(), handler));
-        }
-        let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-        loop {
-            tokio::select! {
-                _ = hup.recv() => {
-                    tracing::info!("SIGHUP: reloading zones");
-                    let (tx, _rx) = mpsc::channel();
-                    let _ = jobs_tx.send(Job::Reload(tx));
-                }
-                _ = term.recv() => break,
-                _ = tokio::signal::ctrl_c() => break,
-            }
-        }
-        anyhow::Ok(())
-    })?;
-    tracing::info!("shutting down");
-    shared.shutdown.store(true, Ordering::Relaxed);
-    for w in workers {
-        let _ = w.join();
-    }
-    Ok(())
-}
-
-fn control_request(req: &Request, jobs: &std::sync::Mutex<mpsc::Sender<Job>>, shared: &Shared) -> Response {
-    match (req.method.as_str(), req.path.as_str()) {
-        ("GET", "/healthz") => Response::ok("ok\n"),
-        ("GET", "/readyz") => Response::ok("ready\n"),
-        ("POST", "/reload") => {
-            let (tx, rx) = mpsc::channel();
-            if jobs.lock().map(|j| j.send(Job::Reload(tx))).is_err() {
-                return Response::error(500, "publisher stopped");
-            }
-            match rx.recv_timeout(Duration::from_secs(300)) {
-                Ok(msg) => Response::ok(msg + "\n"),
-                Err(_) => Response::error(500, "reload did not finish"),
-            }
-        }
-        ("GET", "/status") => {
-            let zones = shared.zones.load();
-            let mut out = String::new();
-            let mut list: Vec<_> = zones.iter().collect();
-            list.sort_by(|a, b| a.origin.cmp(&b.origin));
-            for z in list {
-                out.push_str(&format!("{} serial {} {}\n", z.origin, z.serial, if z.signed { "signed" } else { "unsigned" }));
-            }
-            Response::ok(out)
-        }
-        _ => Response::error(404, "unknown command; try POST /reload or GET /status\n"),
-    }
-}
