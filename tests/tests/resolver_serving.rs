@@ -1,0 +1,96 @@
+//! tern-resolver's client side (RFC 1035 §4.1.1, RFC 6891, RFC 7766): ACL, malformed
+//! queries, EDNS versions, truncation then TCP, all through a forward zone to a
+//! tern-auth on loopback (no root needed).
+
+use std::net::SocketAddr;
+use std::time::Duration;
+use tern_shared::wire::{flags, rcode, RType};
+use tern_tests::*;
+
+struct Setup {
+    _dir: tempfile::TempDir,
+    _auth: Auth,
+    _res: Proc,
+    addr: SocketAddr,
+}
+
+fn setup(extra: &[&str]) -> Setup {
+    let dir = scratch();
+    let zone = dir.path().join("example.com.zone");
+    std::fs::copy(fixtures().join("example.com.zone"), &zone).unwrap();
+    let data = dir.path().join("auth-data");
+    let (ok, ds, err) = run_auth(&["zone", "secure", "example.com.", "--data-dir", &data.display().to_string()]);
+    assert!(ok, "{err}");
+    let anchor = dir.path().join("example.com.ds");
+    std::fs::write(&anchor, ds).unwrap();
+    let auth = start_auth(dir.path(), &[("example.com.", &zone)], &[]);
+    let addr = fresh_addr(5353);
+    let mut args: Vec<String> = [
+        "--listen",
+        &addr.to_string(),
+        "--forward-zone",
+        &format!("example.com.={}", auth.addr),
+        "--trust-anchor",
+        &anchor.display().to_string(),
+        "--threads",
+        "1",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let mut res = Proc::spawn("tern-resolver", &bin("tern-resolver"), &args, dir.path().join("resolver.log"));
+    wait_ready(addr, &mut res);
+    Setup { _dir: dir, _auth: auth, _res: res, addr }
+}
+
+#[test]
+fn clients_outside_allow_from_are_refused() {
+    let s = setup(&["--allow-from", "10.0.0.0/8"]);
+    let r = query(s.addr, "www.example.com.", RType::A, Q::rd());
+    assert_eq!(r.rcode(), rcode::REFUSED);
+    assert!(!r.flag(flags::RA), "no recursion for refused clients");
+    assert!(r.msg.answers.is_empty());
+}
+
+#[test]
+fn forwarded_internal_zone_validates_with_the_ds_from_tern_auth() {
+    let s = setup(&[]);
+    let r = query(s.addr, "www.example.com.", RType::A, Q::rd_dnssec());
+    assert_eq!(r.rcode(), rcode::NOERROR);
+    assert!(r.flag(flags::AD) && r.flag(flags::RA), "{}", r.summary());
+    let nx = query(s.addr, "nope.example.com.", RType::A, Q::rd_dnssec());
+    assert_eq!(nx.rcode(), rcode::NXDOMAIN);
+    assert!(nx.flag(flags::AD), "NXDOMAIN proven: {}", nx.summary());
+    let wc = query(s.addr, "x.wild.example.com.", RType::A, Q::rd_dnssec());
+    assert!(wc.flag(flags::AD), "wildcard proven: {}", wc.summary());
+}
+
+#[test]
+fn malformed_queries_get_formerr_and_runts_are_dropped() {
+    let s = setup(&[]);
+    let good = build_query(7, "www.example.com.", RType::A, Q::rd());
+    let mut two = good.clone();
+    two[5] = 2;
+    let resp = decode(udp_exchange(s.addr, &two, Duration::from_secs(3)).expect("reply"));
+    assert_eq!(resp.rcode(), rcode::FORMERR);
+    assert!(udp_exchange(s.addr, &[0, 1, 2], Duration::from_millis(300)).is_none());
+    let r = query(s.addr, "www.example.com.", RType::A, Q { edns_version: 1, ..Q::rd() });
+    assert_eq!(r.rcode(), rcode::BADVERS);
+    assert_eq!(query(s.addr, "www.example.com.", RType::A, Q::rd()).rcode(), rcode::NOERROR, "still serving");
+}
+
+#[test]
+fn large_answers_are_truncated_over_udp_and_complete_over_tcp() {
+    let s = setup(&[]);
+    let udp = query(s.addr, "big.example.com.", RType::TXT, Q::rd_dnssec());
+    assert!(udp.flag(flags::TC), "{}", udp.summary());
+    assert!(udp.raw.len() <= 1232);
+    let tcp = query(s.addr, "big.example.com.", RType::TXT, Q { tcp: true, ..Q::rd_dnssec() });
+    assert!(!tcp.flag(flags::TC));
+    assert_eq!(tcp.answers(RType::TXT).len(), 14);
+    assert!(tcp.flag(flags::AD));
+    // A small client payload size is honoured (RFC 6891 §6.2.5).
+    let small = query(s.addr, "www.example.com.", RType::A, Q { udp_size: 512, ..Q::rd_dnssec() });
+    assert!(small.raw.len() <= 512);
+}
