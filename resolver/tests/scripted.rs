@@ -1,0 +1,200 @@
+//! The resolution core driven by a scripted upstream and a fake clock (both injected):
+//! no sockets, no real time. Shows cache expiry following the injected clock, and a
+//! KeyTrap-style zone (CVE-2023-50387: many DNSKEYs sharing a key tag, many RRSIGs)
+//! failing fast, counted, while other questions are still answered.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tern_resolver::cache::{AnswerKind, TtlPolicy};
+use tern_resolver::iterator::hints::Hint;
+use tern_resolver::resolve::{Clock, Resolver, Settings};
+use tern_resolver::upstream::{Exchange, Transport};
+use tern_resolver::validator::Security;
+use tern_shared::dnssec::{ds_rdata, key_tag, sign_rrset, SigningKey};
+use tern_shared::wire::writer::{MessageWriter, Section};
+use tern_shared::wire::{flags, rcode, Class, Header, Message, Name, RType, Record};
+use tern_trust_anchors::{Anchor, AnchorSource, TrustAnchors};
+
+/// A clock the test moves.
+struct FakeClock(AtomicU64);
+
+impl Clock for FakeClock {
+    fn now_ms(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+type Script = dyn Fn(&Message) -> Option<(u16, bool, Vec<Record>, Vec<Record>)> + Send + Sync;
+
+/// Answers every query from a function of the question; counts queries.
+struct Scripted {
+    script: Box<Script>,
+    count: AtomicUsize,
+}
+
+impl Transport for Scripted {
+    fn exchange(&self, _server: SocketAddr, query: Vec<u8>, _tcp: bool, _t: Duration) -> Exchange {
+        self.count.fetch_add(1, Ordering::Relaxed);
+        let q = Message::parse(&query).expect("the resolver sends valid queries");
+        let reply = (self.script)(&q).map(|(rc, aa, answer, authority)| {
+            let mut buf = Vec::new();
+            let f = flags::QR | if aa { flags::AA } else { 0 } | rc;
+            let mut w = MessageWriter::new(&mut buf, 65535, Header { id: q.header.id, flags: f, ..Default::default() });
+            let qq = &q.questions[0];
+            w.question(qq.name.wire(), qq.qtype, qq.qclass).unwrap();
+            for r in &answer {
+                w.record(Section::Answer, r).unwrap();
+            }
+            for r in &authority {
+                w.record(Section::Authority, r).unwrap();
+            }
+            if q.edns.is_some() {
+                w.opt(1232, rc, true, None);
+            }
+            w.finish();
+            buf
+        });
+        Box::pin(async move { reply.ok_or(tern_resolver::upstream::TransportError::Timeout) })
+    }
+}
+
+fn settings(validate: bool) -> Settings {
+    Settings {
+        validate,
+        qname_minimisation: false,
+        query_timeout: Duration::from_millis(200),
+        resolution_timeout: Duration::from_secs(5),
+        do_not_query: Vec::new(),
+        forward_zones: Vec::new(),
+        ttl: TtlPolicy { min: 0, max: 86400, max_negative: 3600, bogus: 60 },
+        udp_payload: 1232,
+    }
+}
+
+fn hints() -> Vec<Hint> {
+    vec![Hint { name: "ns.test.".parse().unwrap(), addrs: vec!["192.0.2.53".parse().unwrap()] }]
+}
+
+fn n(s: &str) -> Name {
+    s.parse().unwrap()
+}
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+}
+
+#[test]
+fn cached_answers_expire_by_the_injected_clock() {
+    let clock = Arc::new(FakeClock(AtomicU64::new(1_800_000_000_000)));
+    let transport = Arc::new(Scripted {
+        script: Box::new(|q| {
+            let qq = &q.questions[0];
+            if qq.name == n("www.example.") && qq.qtype == RType::A {
+                Some((rcode::NOERROR, true, vec![Record::new(n("www.example."), RType::A, 60, vec![192, 0, 2, 10])], vec![]))
+            } else {
+                Some((rcode::NOERROR, true, vec![], vec![Record::new(n("."), RType::SOA, 60, tern_shared::wire::record::Soa { mname: n("ns.test."), rname: n("h.test."), serial: 1, refresh: 1, retry: 1, expire: 1, minimum: 60 }.to_rdata())]))
+            }
+        }),
+        count: AtomicUsize::new(0),
+    });
+    let r = Arc::new(Resolver::new(settings(false), 10_000, hints(), TrustAnchors::new(), Default::default(), transport.clone(), clock.clone()));
+    let rt = rt();
+    let a = rt.block_on(r.resolve(&n("www.example."), RType::A));
+    assert_eq!(a.kind, AnswerKind::Positive);
+    let sent = transport.count.load(Ordering::Relaxed);
+    assert!(sent >= 1);
+    // 59 simulated seconds later: still cached, no upstream query.
+    clock.0.fetch_add(59_000, Ordering::Relaxed);
+    let again = rt.block_on(r.resolve(&n("www.example."), RType::A));
+    assert_eq!(again.answer[0].rdatas[0][..], [192, 0, 2, 10]);
+    assert_eq!(transport.count.load(Ordering::Relaxed), sent, "served from cache");
+    // Past the TTL: asked again.
+    clock.0.fetch_add(2_000, Ordering::Relaxed);
+    rt.block_on(r.resolve(&n("www.example."), RType::A));
+    assert!(transport.count.load(Ordering::Relaxed) > sent, "expired by the fake clock");
+}
+
+/// A DNSKEY RDATA (flags 256, algorithm 13) with junk key material whose key tag is `tag`.
+fn colliding_key(tag: u16, seed: u8) -> Vec<u8> {
+    let mut rd = vec![1u8, 0, 3, 13];
+    rd.extend((0..64u8).map(|i| i.wrapping_mul(31).wrapping_add(seed)));
+    for w in 0..=0xffffu32 {
+        rd[66] = (w >> 8) as u8;
+        rd[67] = w as u8;
+        if key_tag(&rd) == tag {
+            return rd;
+        }
+    }
+    panic!("no collision found");
+}
+
+#[test]
+fn keytrap_zone_fails_fast_and_other_questions_still_resolve() {
+    let start_ms = 1_800_000_000_000u64;
+    let now = (start_ms / 1000) as u32;
+    let zone = n("keytrap.");
+    let ksk = SigningKey::generate(13).unwrap();
+    let zsk = SigningKey::generate(13).unwrap();
+    let ksk_rd = ksk.dnskey_rdata(257);
+    let zsk_rd = zsk.dnskey_rdata(256);
+    let tag = key_tag(&zsk_rd);
+    // 40 more keys with the ZSK's tag (KeyTrap), then the DNSKEY RRset signed by the KSK.
+    let mut dnskeys: Vec<Vec<u8>> = vec![ksk_rd.clone(), zsk_rd.clone()];
+    dnskeys.extend((0..40u8).map(|i| colliding_key(tag, i)));
+    let dnskey_refs: Vec<&[u8]> = dnskeys.iter().map(|k| &k[..]).collect();
+    let dnskey_sig = sign_rrset(&ksk, &ksk_rd, &zone, &zone, Class::IN, RType::DNSKEY, 3600, &dnskey_refs, now - 3600, now + 86400).unwrap();
+    // www.keytrap. A carries 40 RRSIGs with that tag, none valid.
+    let a_rdata = vec![192u8, 0, 2, 66];
+    let good = sign_rrset(&zsk, &zsk_rd, &zone, &n("www.keytrap."), Class::IN, RType::A, 3600, &[&a_rdata], now - 3600, now + 86400).unwrap();
+    let mut bad_sigs = Vec::new();
+    for i in 0..40u8 {
+        let mut s = good.clone();
+        let l = s.len();
+        s[l - 1] ^= i + 1;
+        bad_sigs.push(s);
+    }
+    // A properly signed name in the same zone, to show the zone itself still works.
+    let ok_rdata = vec![192u8, 0, 2, 1];
+    let ok_sig = sign_rrset(&zsk, &zsk_rd, &zone, &n("ok.keytrap."), Class::IN, RType::A, 3600, &[&ok_rdata], now - 3600, now + 86400).unwrap();
+
+    let mut anchors = TrustAnchors::new();
+    anchors.add(Anchor::ds(zone.clone(), &ds_rdata(&zone, &ksk_rd, 2).unwrap(), false, AnchorSource::BuiltIn).unwrap());
+    let dnskeys2 = dnskeys.clone();
+    let transport = Arc::new(Scripted {
+        script: Box::new(move |q| {
+            let qq = &q.questions[0];
+            let rec = |owner: &str, t: RType, rd: &[u8]| Record::new(n(owner), t, 3600, rd.to_vec());
+            match (qq.name.to_string().as_str(), qq.qtype) {
+                ("keytrap.", RType::DNSKEY) => {
+                    let mut v: Vec<Record> = dnskeys2.iter().map(|k| rec("keytrap.", RType::DNSKEY, k)).collect();
+                    v.push(rec("keytrap.", RType::RRSIG, &dnskey_sig));
+                    Some((rcode::NOERROR, true, v, vec![]))
+                }
+                ("www.keytrap.", RType::A) => {
+                    let mut v = vec![rec("www.keytrap.", RType::A, &a_rdata)];
+                    v.extend(bad_sigs.iter().map(|s| rec("www.keytrap.", RType::RRSIG, s)));
+                    Some((rcode::NOERROR, true, v, vec![]))
+                }
+                ("ok.keytrap.", RType::A) => Some((rcode::NOERROR, true, vec![rec("ok.keytrap.", RType::A, &ok_rdata), rec("ok.keytrap.", RType::RRSIG, &ok_sig)], vec![])),
+                _ => None,
+            }
+        }),
+        count: AtomicUsize::new(0),
+    });
+    let clock = Arc::new(FakeClock(AtomicU64::new(start_ms)));
+    let r = Arc::new(Resolver::new(settings(true), 10_000, hints(), anchors, Default::default(), transport, clock));
+    let rt = rt();
+    let t = Instant::now();
+    let a = rt.block_on(r.resolve(&n("www.keytrap."), RType::A));
+    let took = t.elapsed();
+    eprintln!("KeyTrap outcome: {:?}, ede {:?}", a.security, a.ede);
+    // The work budget stops it: indeterminate (EDE 5), counted, never a silent bogus.
+    assert!(matches!(a.security, Security::Indeterminate(_)), "{:?}", a.security);
+    assert_eq!(a.ede.as_ref().map(|e| e.0), Some(5));
+    assert_eq!(r.counters.validation_budget_exhausted.load(Ordering::Relaxed), 1);
+    assert!(took < Duration::from_secs(2), "KeyTrap must fail fast, took {took:?}");
+    let ok = rt.block_on(r.resolve(&n("ok.keytrap."), RType::A));
+    assert_eq!(ok.security, Security::Secure, "the well-signed name still validates");
+}
