@@ -109,15 +109,24 @@ pub struct DnssecSpec {
     /// Validate answers (default on).
     pub validate: bool,
     /// Trust-anchor files (DS or DNSKEY records in zone-file syntax, BIND `trust-anchors`
-    /// blocks or RFC 7958 XML). Empty: the built-in IANA root anchors.
+    /// blocks or RFC 7958 XML). Without a root anchor among all anchor files: the
+    /// built-in IANA root anchors too.
     pub trust_anchor_files: Vec<String>,
+    /// Anchor files whose zone-file and XML anchors are managed by RFC 5011 automated
+    /// updates (Unbound's `auto-trust-anchor-file`); BIND files say it per entry.
+    pub managed_trust_anchor_files: Vec<String>,
     /// Negative trust anchors (RFC 7646): names to treat as insecure.
     pub negative_trust_anchors: Vec<String>,
 }
 
 impl Default for DnssecSpec {
     fn default() -> Self {
-        DnssecSpec { validate: true, trust_anchor_files: Vec::new(), negative_trust_anchors: Vec::new() }
+        DnssecSpec {
+            validate: true,
+            trust_anchor_files: Vec::new(),
+            managed_trust_anchor_files: Vec::new(),
+            negative_trust_anchors: Vec::new(),
+        }
     }
 }
 
@@ -210,6 +219,8 @@ pub struct Config {
     pub validate: bool,
     /// Trust-anchor files.
     pub trust_anchor_files: Vec<PathBuf>,
+    /// Trust-anchor files whose anchors are managed by RFC 5011.
+    pub managed_trust_anchor_files: Vec<PathBuf>,
     /// NTAs.
     pub negative_trust_anchors: Vec<Name>,
     /// Root hints file.
@@ -233,8 +244,10 @@ pub struct Overrides {
     pub listen: Vec<String>,
     /// `--root-hints`.
     pub root_hints: Option<String>,
-    /// `--trust-anchor` (replaces the built-in default; adds to file's).
+    /// `--trust-anchor` (adds to the file's).
     pub trust_anchors: Vec<String>,
+    /// `--managed-trust-anchor` (adds to the file's).
+    pub managed_trust_anchors: Vec<String>,
     /// `--threads`.
     pub threads: Option<String>,
     /// `--metrics`.
@@ -267,6 +280,7 @@ pub fn apply_overrides(spec: &mut Spec, o: &Overrides) -> Result<(), ConfigError
         spec.iterator.root_hints = Some(h.clone());
     }
     spec.dnssec.trust_anchor_files.extend(o.trust_anchors.iter().cloned());
+    spec.dnssec.managed_trust_anchor_files.extend(o.managed_trust_anchors.iter().cloned());
     if let Some(t) = &o.threads {
         spec.server.threads = Threads::parse(t).map_err(|r| ConfigError::new("--threads", r))?;
     }
@@ -360,6 +374,19 @@ impl Spec {
                     .map_err(|e| ConfigError::new(format!("dnssec.negative_trust_anchors[{i}]"), format!("{n:?}: {e}")))
             })
             .collect::<Result<Vec<_>, _>>()?;
+        for (key, list) in
+            [("dnssec.trust_anchor_files", &d.trust_anchor_files), ("dnssec.managed_trust_anchor_files", &d.managed_trust_anchor_files)]
+        {
+            if let Some(i) = list.iter().position(|f| f.trim().is_empty()) {
+                return Err(ConfigError::new(format!("{key}[{i}]"), "empty file name"));
+            }
+        }
+        if let Some((i, f)) = d.managed_trust_anchor_files.iter().enumerate().find(|(_, f)| d.trust_anchor_files.contains(f)) {
+            return Err(ConfigError::new(
+                format!("dnssec.managed_trust_anchor_files[{i}]"),
+                format!("{f:?} is also in dnssec.trust_anchor_files: an anchor file is either managed or static"),
+            ));
+        }
         let it = &self.iterator;
         let query_timeout = duration_ms("iterator.query_timeout", &it.query_timeout)?;
         if query_timeout < Duration::from_millis(50) || query_timeout > Duration::from_secs(10) {
@@ -413,6 +440,7 @@ impl Spec {
             bogus_ttl,
             validate: d.validate,
             trust_anchor_files: d.trust_anchor_files.iter().map(path).collect(),
+            managed_trust_anchor_files: d.managed_trust_anchor_files.iter().map(path).collect(),
             negative_trust_anchors,
             root_hints: it.root_hints.as_ref().map(path),
             qname_minimisation: it.qname_minimisation,
@@ -444,6 +472,21 @@ mod tests {
         assert_eq!(spec.validate(Path::new(".")).unwrap_err().key, "forward_zone[0].targets[0]");
         let spec: Spec = toml::from_str("[iterator]\nquery_timeout = \"20ms\"").unwrap();
         assert_eq!(spec.validate(Path::new(".")).unwrap_err().key, "iterator.query_timeout");
+        let spec: Spec =
+            toml::from_str("[dnssec]\ntrust_anchor_files = [\"a.keys\"]\nmanaged_trust_anchor_files = [\"b.keys\", \"a.keys\"]").unwrap();
+        assert_eq!(spec.validate(Path::new(".")).unwrap_err().key, "dnssec.managed_trust_anchor_files[1]");
+        let spec: Spec = toml::from_str("[dnssec]\nmanaged_trust_anchor_files = [\" \"]").unwrap();
+        assert_eq!(spec.validate(Path::new(".")).unwrap_err().key, "dnssec.managed_trust_anchor_files[0]");
+    }
+
+    #[test]
+    fn managed_anchor_files_resolve_against_the_config_directory() {
+        let spec: Spec = toml::from_str("[dnssec]\nmanaged_trust_anchor_files = [\"root.key\"]").unwrap();
+        let c = spec.validate(Path::new("/etc/tern")).unwrap();
+        assert_eq!(c.managed_trust_anchor_files, vec![PathBuf::from("/etc/tern/root.key")]);
+        let mut spec = Spec::default();
+        apply_overrides(&mut spec, &Overrides { managed_trust_anchors: vec!["x.key".into()], ..Default::default() }).unwrap();
+        assert_eq!(spec.validate(Path::new(".")).unwrap().managed_trust_anchor_files.len(), 1);
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! `tern-resolver`: the validating recursive resolver binary.
 //!
 //! - `tern-resolver [--config FILE] [overrides]` serves clients.
-//! - `tern-resolver anchors` lists the trust anchors it would use.
+//! - `tern-resolver anchors` lists the trust anchors it would use, with their RFC 5011
+//!   state from the data directory.
 //! - `tern-resolver ctl ...` talks to a running resolver's control endpoint.
 
 use anyhow::{bail, Context, Result};
@@ -11,12 +12,13 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use tern_resolver::config::{self, Config, Overrides, Spec};
 use tern_resolver::iterator::hints;
-use tern_resolver::resolve::{Resolver, Settings, SystemClock};
+use tern_resolver::resolve::rollover::{self, TrustMaintainer};
+use tern_resolver::resolve::{Clock, OffsetFileClock, Resolver, Settings, SystemClock};
 use tern_resolver::server::{self, Server};
 use tern_resolver::upstream::NetTransport;
 use tern_shared::control::{self, Request, Response};
 use tern_shared::wire::Name;
-use tern_trust_anchors::{LoadOptions, NtaSet, TrustAnchors};
+use tern_trust_anchors::{LoadOptions, NtaSet, RolloverState, TrustAnchors};
 
 #[derive(Parser, Debug)]
 #[command(name = "tern-resolver", version, about = "Tern validating recursive DNS resolver")]
@@ -33,6 +35,9 @@ struct Cli {
     /// Trust-anchor file: DS or DNSKEY records in zone-file syntax, BIND trust-anchors, or RFC 7958 XML (repeatable).
     #[arg(long = "trust-anchor", value_name = "FILE")]
     trust_anchors: Vec<String>,
+    /// Trust-anchor file whose anchors RFC 5011 keeps up to date (repeatable).
+    #[arg(long = "managed-trust-anchor", value_name = "FILE")]
+    managed_trust_anchors: Vec<String>,
     /// Worker threads: "auto" or a number.
     #[arg(long)]
     threads: Option<String>,
@@ -54,6 +59,9 @@ struct Cli {
     /// Validate the configuration and exit.
     #[arg(long)]
     check_config: bool,
+    /// For tests only: add the number of seconds in FILE (re-read every 100 ms) to the clock.
+    #[arg(long, global = true, hide = true, value_name = "FILE")]
+    test_clock_file: Option<PathBuf>,
     #[command(subcommand)]
     cmd: Option<Cmd>,
 }
@@ -96,6 +104,8 @@ enum CtlCmd {
     },
     /// List negative trust anchors with their remaining time.
     NtaList,
+    /// Show every trust anchor with its RFC 5011 state and key tag.
+    Anchors,
 }
 
 fn main() {
@@ -120,6 +130,7 @@ fn load_config(cli: &Cli) -> Result<Config> {
         listen: cli.listen.clone(),
         root_hints: cli.root_hints.clone(),
         trust_anchors: cli.trust_anchors.clone(),
+        managed_trust_anchors: cli.managed_trust_anchors.clone(),
         threads: cli.threads.clone(),
         metrics: cli.metrics.clone(),
         control: cli.control.clone(),
@@ -131,36 +142,56 @@ fn load_config(cli: &Cli) -> Result<Config> {
     Ok(spec.validate(&base)?)
 }
 
-fn now() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+/// The clock: the system's, or for tests the system's plus the offset in `--test-clock-file`.
+fn make_clock(cli: &Cli) -> Arc<dyn Clock> {
+    match &cli.test_clock_file {
+        Some(p) => Arc::new(OffsetFileClock::new(p)),
+        None => Arc::new(SystemClock),
+    }
 }
 
-/// Trust anchors from the configured files, or the built-in IANA root anchors.
-fn load_anchors(cfg: &Config) -> Result<TrustAnchors> {
+/// Trust anchors from the configured files (static, then managed by RFC 5011), plus the
+/// built-in IANA root anchors (managed) unless a file has a root anchor.
+fn load_anchors(cfg: &Config, now: u64) -> Result<TrustAnchors> {
     let mut anchors = TrustAnchors::new();
-    for f in &cfg.trust_anchor_files {
-        let opts = LoadOptions { now: now(), ..LoadOptions::default() };
-        anchors.load_file(f, &opts)?;
+    for (files, managed) in [(&cfg.trust_anchor_files, false), (&cfg.managed_trust_anchor_files, true)] {
+        for f in files {
+            anchors.load_file(f, &LoadOptions { now, managed, ..LoadOptions::default() })?;
+        }
     }
-    if cfg.trust_anchor_files.is_empty() {
-        anchors.add_builtin_root(now());
+    if anchors.zone(&Name::root()).is_none() {
+        anchors.add_builtin_root(now);
     }
     Ok(anchors)
+}
+
+/// The RFC 5011 state file in the data directory, read and synced with `anchors` as the
+/// resolver does at start; `None` without a data directory or state file.
+fn load_rollover_state(cfg: &Config, anchors: &TrustAnchors, now: u64) -> Result<Option<RolloverState>> {
+    let Some(dir) = &cfg.data_dir else { return Ok(None) };
+    let mut state = RolloverState::load_if_exists(&dir.join(rollover::STATE_FILE))?;
+    if let Some(s) = &mut state {
+        s.sync_with(anchors, now);
+    }
+    Ok(state)
 }
 
 fn run(cli: Cli) -> Result<()> {
     init_logs();
     let cfg = load_config(&cli)?;
+    let clock = make_clock(&cli);
     match &cli.cmd {
         Some(Cmd::Anchors) => {
-            let anchors = load_anchors(&cfg)?;
-            let rows = tern_trust_anchors::anchor_rows(&anchors, None);
-            print!("{}", tern_trust_anchors::fmt_table(&rows, now()));
+            let now = clock.now();
+            let anchors = load_anchors(&cfg, now)?;
+            let state = load_rollover_state(&cfg, &anchors, now)?;
+            print!("{}", rollover::listing(&anchors, state.as_ref(), now));
             Ok(())
         }
         Some(Cmd::Ctl { api_key, action }) => ctl(&cfg, api_key.clone(), action),
         None if cli.check_config => {
-            let anchors = load_anchors(&cfg)?;
+            let anchors = load_anchors(&cfg, clock.now())?;
+            load_rollover_state(&cfg, &anchors, clock.now())?;
             if let Some(h) = &cfg.root_hints {
                 hints::from_file(h)?;
             }
@@ -172,7 +203,7 @@ fn run(cli: Cli) -> Result<()> {
             );
             Ok(())
         }
-        None => serve(cfg),
+        None => serve(cfg, clock),
     }
 }
 
@@ -186,6 +217,7 @@ fn ctl(cfg: &Config, api_key: Option<String>, action: &CtlCmd) -> Result<()> {
         CtlCmd::NtaAdd { name, lifetime } => ("POST", format!("/nta/add?name={}&lifetime={}", enc(name), enc(lifetime))),
         CtlCmd::NtaRemove { name } => ("POST", format!("/nta/remove?name={}", enc(name))),
         CtlCmd::NtaList => ("GET", "/nta".to_string()),
+        CtlCmd::Anchors => ("GET", "/anchors".to_string()),
     };
     let (status, body) = control::call(addr, method, &path, key.as_deref(), "")?;
     print!("{body}");
@@ -198,12 +230,12 @@ fn ctl(cfg: &Config, api_key: Option<String>, action: &CtlCmd) -> Result<()> {
     Ok(())
 }
 
-fn serve(cfg: Config) -> Result<()> {
+fn serve(cfg: Config, clock: Arc<dyn Clock>) -> Result<()> {
     let hints = match &cfg.root_hints {
         Some(p) => hints::from_file(p)?,
         None => hints::builtin(),
     };
-    let anchors = if cfg.validate { load_anchors(&cfg)? } else { TrustAnchors::new() };
+    let anchors = if cfg.validate { load_anchors(&cfg, clock.now())? } else { TrustAnchors::new() };
     if cfg.validate && anchors.is_empty() {
         bail!("validation is on but there is no trust anchor (check the files, or the clock: the built-in root anchors start in 2017)");
     }
@@ -217,15 +249,9 @@ fn serve(cfg: Config) -> Result<()> {
     for f in &cfg.forward_zones {
         tracing::info!(zone = %f.name, targets = ?f.targets, recursive = f.recursive, "forward zone");
     }
-    let resolver = Arc::new(Resolver::new(
-        Settings::from_config(&cfg),
-        cfg.cache_max_entries,
-        hints,
-        anchors,
-        ntas,
-        Arc::new(NetTransport),
-        Arc::new(SystemClock),
-    ));
+    let resolver =
+        Arc::new(Resolver::new(Settings::from_config(&cfg), cfg.cache_max_entries, hints, anchors, ntas, Arc::new(NetTransport), clock));
+    let maintainer = if cfg.validate { Some(Arc::new(start_rollover(&resolver, &cfg)?)) } else { None };
     let server = Arc::new(Server {
         resolver: resolver.clone(),
         allow_from: cfg.allow_from.clone(),
@@ -236,6 +262,7 @@ fn serve(cfg: Config) -> Result<()> {
     });
     if let Some(addr) = cfg.metrics {
         tern_shared::metrics::install_prometheus(addr)?;
+        tern_resolver::metrics::describe();
     }
     let mut udp = Vec::new();
     let mut tcp = Vec::new();
@@ -262,17 +289,24 @@ fn serve(cfg: Config) -> Result<()> {
     }
     tracing::info!(listen = %listen.join(","), threads = cfg.threads, validate = cfg.validate, "tern-resolver serving");
     rt.block_on(async {
+        if let Some(m) = &maintainer {
+            tokio::spawn(m.clone().run(resolver.clone()));
+        }
         for l in tcp {
             let server = server.clone();
             tokio::spawn(async move {
                 let _ = server::tcp_server(l, server).await;
             });
         }
+        if cfg.metrics.is_some() {
+            tern_resolver::metrics::spawn_publisher(server.clone());
+        }
         if let Some(l) = control_listener {
             l.set_nonblocking(true)?;
             let l = tokio::net::TcpListener::from_std(l)?;
             let server = server.clone();
-            let handler: control::Handler = Arc::new(move |req: Request| control_request(&req, &server));
+            let maintainer = maintainer.clone();
+            let handler: control::Handler = Arc::new(move |req: Request| control_request(&req, &server, maintainer.as_deref()));
             tokio::spawn(control::serve(l, cfg.control_api_key.clone(), handler));
         }
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
@@ -291,7 +325,26 @@ fn serve(cfg: Config) -> Result<()> {
     Ok(())
 }
 
-fn control_request(req: &Request, server: &Server) -> Response {
+/// Starts RFC 5011 maintenance of the managed trust anchors (state from the data directory).
+fn start_rollover(resolver: &Resolver, cfg: &Config) -> Result<TrustMaintainer> {
+    let (m, report) = TrustMaintainer::start(resolver, cfg.data_dir.as_deref())
+        .context("cannot read the RFC 5011 trust-anchor state (remove the file to start again from the configured anchors)")?;
+    for zone in &report.kept {
+        tracing::info!(%zone, "managed trust anchor: RFC 5011 state resumed");
+    }
+    for zone in &report.added {
+        tracing::info!(%zone, "managed trust anchor: RFC 5011 tracking starts from the configured anchors");
+    }
+    for zone in &report.dropped {
+        tracing::info!(%zone, "RFC 5011 state dropped: the trust point is no longer configured as managed");
+    }
+    if m.has_work() && m.path().is_none() {
+        tracing::warn!("no data directory (--data-dir): RFC 5011 trust-anchor state is kept in memory only and lost on restart");
+    }
+    Ok(m)
+}
+
+fn control_request(req: &Request, server: &Server, maintainer: Option<&TrustMaintainer>) -> Response {
     let r = &server.resolver;
     let name_param = |req: &Request| -> Result<Name, Response> {
         let n = req.param("name").ok_or_else(|| Response::error(400, "missing name\n"))?;
@@ -347,6 +400,13 @@ fn control_request(req: &Request, server: &Server) -> Response {
                 }
             }
             Err(e) => e,
+        },
+        ("GET", "/anchors") => match maintainer {
+            Some(m) => Response::ok(m.listing(r)),
+            None => {
+                let anchors = r.anchors.read().unwrap_or_else(|p| p.into_inner());
+                Response::ok(rollover::listing(&anchors, None, r.now()))
+            }
         },
         ("GET", "/nta") => {
             let list = r.ntas.write().map(|mut s| s.list(r.now())).unwrap_or_default();

@@ -5,10 +5,10 @@
 
 use crate::server::Server;
 use metrics::{counter, gauge, histogram, Histogram};
-use tern_shared::metrics::QueryCounters;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
+use tern_shared::metrics::QueryCounters;
 
 /// Queries answered, by transport, qtype and rcode.
 pub const QUERIES: &str = "tern_resolver_queries_total";

@@ -94,12 +94,39 @@ fn cached_answers_expire_by_the_injected_clock() {
             if qq.name == n("www.example.") && qq.qtype == RType::A {
                 Some((rcode::NOERROR, true, vec![Record::new(n("www.example."), RType::A, 60, vec![192, 0, 2, 10])], vec![]))
             } else {
-                Some((rcode::NOERROR, true, vec![], vec![Record::new(n("."), RType::SOA, 60, tern_shared::wire::record::Soa { mname: n("ns.test."), rname: n("h.test."), serial: 1, refresh: 1, retry: 1, expire: 1, minimum: 60 }.to_rdata())]))
+                Some((
+                    rcode::NOERROR,
+                    true,
+                    vec![],
+                    vec![Record::new(
+                        n("."),
+                        RType::SOA,
+                        60,
+                        tern_shared::wire::record::Soa {
+                            mname: n("ns.test."),
+                            rname: n("h.test."),
+                            serial: 1,
+                            refresh: 1,
+                            retry: 1,
+                            expire: 1,
+                            minimum: 60,
+                        }
+                        .to_rdata(),
+                    )],
+                ))
             }
         }),
         count: AtomicUsize::new(0),
     });
-    let r = Arc::new(Resolver::new(settings(false), 10_000, hints(), TrustAnchors::new(), Default::default(), transport.clone(), clock.clone()));
+    let r = Arc::new(Resolver::new(
+        settings(false),
+        10_000,
+        hints(),
+        TrustAnchors::new(),
+        Default::default(),
+        transport.clone(),
+        clock.clone(),
+    ));
     let rt = rt();
     let a = rt.block_on(r.resolve(&n("www.example."), RType::A));
     assert_eq!(a.kind, AnswerKind::Positive);
@@ -144,10 +171,12 @@ fn keytrap_zone_fails_fast_and_other_questions_still_resolve() {
     let mut dnskeys: Vec<Vec<u8>> = vec![ksk_rd.clone(), zsk_rd.clone()];
     dnskeys.extend((0..40u8).map(|i| colliding_key(tag, i)));
     let dnskey_refs: Vec<&[u8]> = dnskeys.iter().map(|k| &k[..]).collect();
-    let dnskey_sig = sign_rrset(&ksk, &ksk_rd, &zone, &zone, Class::IN, RType::DNSKEY, 3600, &dnskey_refs, now - 3600, now + 86400).unwrap();
+    let dnskey_sig =
+        sign_rrset(&ksk, &ksk_rd, &zone, &zone, Class::IN, RType::DNSKEY, 3600, &dnskey_refs, now - 3600, now + 86400).unwrap();
     // www.keytrap. A carries 40 RRSIGs with that tag, none valid.
     let a_rdata = vec![192u8, 0, 2, 66];
-    let good = sign_rrset(&zsk, &zsk_rd, &zone, &n("www.keytrap."), Class::IN, RType::A, 3600, &[&a_rdata], now - 3600, now + 86400).unwrap();
+    let good =
+        sign_rrset(&zsk, &zsk_rd, &zone, &n("www.keytrap."), Class::IN, RType::A, 3600, &[&a_rdata], now - 3600, now + 86400).unwrap();
     let mut bad_sigs = Vec::new();
     for i in 0..40u8 {
         let mut s = good.clone();
@@ -157,7 +186,8 @@ fn keytrap_zone_fails_fast_and_other_questions_still_resolve() {
     }
     // A properly signed name in the same zone, to show the zone itself still works.
     let ok_rdata = vec![192u8, 0, 2, 1];
-    let ok_sig = sign_rrset(&zsk, &zsk_rd, &zone, &n("ok.keytrap."), Class::IN, RType::A, 3600, &[&ok_rdata], now - 3600, now + 86400).unwrap();
+    let ok_sig =
+        sign_rrset(&zsk, &zsk_rd, &zone, &n("ok.keytrap."), Class::IN, RType::A, 3600, &[&ok_rdata], now - 3600, now + 86400).unwrap();
 
     let mut anchors = TrustAnchors::new();
     anchors.add(Anchor::ds(zone.clone(), &ds_rdata(&zone, &ksk_rd, 2).unwrap(), false, AnchorSource::BuiltIn).unwrap());
@@ -177,7 +207,12 @@ fn keytrap_zone_fails_fast_and_other_questions_still_resolve() {
                     v.extend(bad_sigs.iter().map(|s| rec("www.keytrap.", RType::RRSIG, s)));
                     Some((rcode::NOERROR, true, v, vec![]))
                 }
-                ("ok.keytrap.", RType::A) => Some((rcode::NOERROR, true, vec![rec("ok.keytrap.", RType::A, &ok_rdata), rec("ok.keytrap.", RType::RRSIG, &ok_sig)], vec![])),
+                ("ok.keytrap.", RType::A) => Some((
+                    rcode::NOERROR,
+                    true,
+                    vec![rec("ok.keytrap.", RType::A, &ok_rdata), rec("ok.keytrap.", RType::RRSIG, &ok_sig)],
+                    vec![],
+                )),
                 _ => None,
             }
         }),

@@ -10,8 +10,13 @@
 //! Every question has a work budget ([`Ctx`]): upstream queries, referral steps,
 //! glueless-NS depth (NXNS, CVE-2020-12662), chain length and a deadline; running out
 //! fails that question only, with SERVFAIL.
+//!
+//! [`rollover`] keeps RFC 5011 managed trust anchors current with fresh DNSKEY probes
+//! through the same iteration. Answers made insecure by a negative trust anchor (RFC 7646)
+//! are cached no longer than the NTA lasts.
 
 mod iterate;
+pub mod rollover;
 mod validate;
 
 use crate::cache::packet::PacketCache;
@@ -60,6 +65,60 @@ pub struct SystemClock;
 impl Clock for SystemClock {
     fn now_ms(&self) -> u64 {
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+    }
+}
+
+/// How often [`OffsetFileClock`] reads its file again, at most (milliseconds).
+pub const OFFSET_CLOCK_REREAD_MS: u64 = 100;
+
+/// **For tests only** (`--test-clock-file`): the system clock plus an offset in seconds
+/// read from a file, so whole-binary tests can move the resolver's time forward (RFC 5011
+/// hold-downs, signature windows, cache and NTA expiry) without waiting. The file holds
+/// one integer (negative allowed); it is read again at most every
+/// [`OFFSET_CLOCK_REREAD_MS`]. A missing or unreadable file keeps the last offset read
+/// (0 at first).
+#[derive(Debug)]
+pub struct OffsetFileClock {
+    path: std::path::PathBuf,
+    offset_ms: std::sync::atomic::AtomicI64,
+    read_at_ms: std::sync::atomic::AtomicU64,
+}
+
+impl OffsetFileClock {
+    /// A clock reading its offset from `path`.
+    pub fn new(path: impl Into<std::path::PathBuf>) -> OffsetFileClock {
+        let c = OffsetFileClock {
+            path: path.into(),
+            offset_ms: std::sync::atomic::AtomicI64::new(0),
+            read_at_ms: std::sync::atomic::AtomicU64::new(0),
+        };
+        c.reread();
+        c
+    }
+
+    /// The offset now in force, in seconds.
+    pub fn offset_secs(&self) -> i64 {
+        self.offset_ms.load(std::sync::atomic::Ordering::Relaxed) / 1000
+    }
+
+    fn reread(&self) {
+        let parsed = std::fs::read_to_string(&self.path).ok().and_then(|t| t.trim().parse::<i64>().ok());
+        if let Some(secs) = parsed {
+            self.offset_ms.store(secs.saturating_mul(1000), std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+}
+
+impl Clock for OffsetFileClock {
+    fn now_ms(&self) -> u64 {
+        use std::sync::atomic::Ordering::Relaxed;
+        let sys = SystemClock.now_ms();
+        let last = self.read_at_ms.load(Relaxed);
+        // One caller re-reads the file when it is due; the others use the last offset.
+        if sys.saturating_sub(last) >= OFFSET_CLOCK_REREAD_MS && self.read_at_ms.compare_exchange(last, sys, Relaxed, Relaxed).is_ok() {
+            self.reread();
+        }
+        sys.saturating_add_signed(self.offset_ms.load(Relaxed))
     }
 }
 
@@ -219,7 +278,11 @@ impl Resolver {
     ) -> Resolver {
         Resolver {
             rrsets: RRsetCache::new(cache_max, settings.ttl),
-            outcomes: moka::sync::Cache::builder().max_capacity(cache_max).expire_after(OutcomeExpiry).build(),
+            outcomes: moka::sync::Cache::builder()
+                .max_capacity(cache_max)
+                .expire_after(OutcomeExpiry)
+                .support_invalidation_closures()
+                .build(),
             answers: AnswerCache::new(cache_max / 2 + 1),
             keys: KeyCache::new(cache_max / 8 + 100),
             servers: Servers::new(),
@@ -309,7 +372,11 @@ impl Resolver {
         if let Security::Indeterminate(_) = security {
             self.counters.validation_budget_exhausted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
-        let ttl = chain_ttl(&chain);
+        let mut ttl = chain_ttl(&chain);
+        if let Some(at) = self.nta_expiry(&chain, qname, now) {
+            // RFC 7646 §2: an answer left unvalidated by an NTA must not outlive the NTA.
+            ttl = ttl.min(u32::try_from(at.saturating_sub(now)).unwrap_or(u32::MAX));
+        }
         let (ttl, ede) = match &security {
             Security::Bogus(b) => (ttl.min(self.settings.ttl.bogus), Some((b.ede_code(), b.to_string()))),
             Security::Indeterminate(_) => {
@@ -334,6 +401,17 @@ impl Resolver {
         });
         self.answers.put(qname, qtype, a.clone());
         a
+    }
+
+    /// The earliest expiry of the negative trust anchors (RFC 7646) covering the question
+    /// or any name of its chain, if one does.
+    fn nta_expiry(&self, chain: &Chain, qname: &Name, now: u64) -> Option<u64> {
+        let ntas = self.ntas.read().unwrap_or_else(|p| p.into_inner());
+        if ntas.is_empty() {
+            return None;
+        }
+        let names = [qname, &chain.last].into_iter().chain(chain.answer.iter().chain(&chain.authority).map(|s| &s.owner));
+        names.filter_map(|n| ntas.covering(n, now).map(|(_, at)| at)).min()
     }
 
     /// Forgets everything at or below `name` (operator flush), or everything for the root.
@@ -402,5 +480,32 @@ fn chain_ttl(c: &Chain) -> u32 {
         0
     } else {
         ttl
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offset_file_clock_adds_the_file_offset_and_rereads_it() {
+        let path = std::env::temp_dir().join(format!("tern-clock-{}", std::process::id()));
+        std::fs::write(&path, "86400\n").unwrap();
+        let c = OffsetFileClock::new(&path);
+        let sys = SystemClock.now();
+        assert!((sys + 86_400..=sys + 86_401).contains(&c.now()), "{} vs {sys}", c.now());
+        std::fs::write(&path, "-60").unwrap();
+        std::thread::sleep(Duration::from_millis(OFFSET_CLOCK_REREAD_MS + 50));
+        let _ = c.now_ms();
+        assert_eq!(c.offset_secs(), -60);
+        // Garbage or a missing file keeps the last offset.
+        std::fs::write(&path, "soon").unwrap();
+        std::thread::sleep(Duration::from_millis(OFFSET_CLOCK_REREAD_MS + 50));
+        let _ = c.now_ms();
+        assert_eq!(c.offset_secs(), -60);
+        std::fs::remove_file(&path).unwrap();
+        std::thread::sleep(Duration::from_millis(OFFSET_CLOCK_REREAD_MS + 50));
+        let _ = c.now_ms();
+        assert_eq!(c.offset_secs(), -60);
     }
 }

@@ -43,7 +43,7 @@ pub mod security;
 pub mod signature;
 
 #[cfg(test)]
-mod testutil;
+pub(crate) mod testutil;
 
 pub use chain::{validate_dnskeys_with_anchor_keys, validate_dnskeys_with_ds, KeyOutcome};
 pub use limits::{Budget, BudgetExceeded, BudgetLimits, Limit};

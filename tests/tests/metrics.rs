@@ -1,0 +1,153 @@
+//! Prometheus metrics of both daemons: scraped over HTTP, accepted by `promtool check
+//! metrics` (Debian package `prometheus`), and counters move as queries are sent.
+
+use std::io::{Read, Write};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+use tern_shared::wire::{rcode, RType};
+use tern_tests::*;
+
+fn scrape(addr: SocketAddr) -> String {
+    let mut s = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(5)).expect("metrics listener");
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.write_all(format!("GET /metrics HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes()).unwrap();
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    let body = out.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    // The exporter may use chunked encoding; promtool needs the plain text.
+    if out.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+        return dechunk(&body);
+    }
+    body
+}
+
+fn dechunk(body: &str) -> String {
+    let mut out = String::new();
+    let mut rest = body;
+    while let Some((size, after)) = rest.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 || after.len() < n {
+            break;
+        }
+        out.push_str(&after[..n]);
+        rest = &after[n..];
+        rest = rest.strip_prefix("\r\n").unwrap_or(rest);
+    }
+    out
+}
+
+/// The value of the first sample of `metric` whose labels contain all of `labels`.
+fn value(text: &str, metric: &str, labels: &[&str]) -> f64 {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter(|l| l.starts_with(metric) && l[metric.len()..].starts_with(['{', ' ']))
+        .filter(|l| labels.iter().all(|x| l.contains(x)))
+        .filter_map(|l| l.rsplit(' ').next().and_then(|v| v.parse::<f64>().ok()))
+        .sum()
+}
+
+fn promtool_accepts(text: &str) {
+    if !have("promtool") {
+        if std::env::var_os("CI").is_some() {
+            panic!("promtool missing under CI (apt-get install prometheus)");
+        }
+        eprintln!("SKIPPED promtool check: not installed");
+        return;
+    }
+    let mut child = std::process::Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "promtool check metrics failed:\n{}{}\n--- metrics ---\n{text}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn auth_with_metrics(dir: &Path) -> (Auth, SocketAddr) {
+    let zone = dir.join("example.com.zone");
+    std::fs::copy(fixtures().join("example.com.zone"), &zone).unwrap();
+    let metrics = fresh_addr(9153);
+    let auth = start_auth(dir, &[("example.com.", &zone)], &["--metrics", &metrics.to_string()]);
+    (auth, metrics)
+}
+
+#[test]
+fn auth_metrics_pass_promtool_and_count_queries() {
+    let dir = scratch();
+    let data = dir.path().join("auth-data");
+    let (ok, _, err) = run_auth(&["zone", "secure", "example.com.", "--data-dir", &data.display().to_string()]);
+    assert!(ok, "{err}");
+    let (auth, metrics) = auth_with_metrics(dir.path());
+    let before = scrape(metrics);
+    for _ in 0..3 {
+        assert_eq!(query(auth.addr, "www.example.com.", RType::A, Q::default()).rcode(), rcode::NOERROR);
+    }
+    assert_eq!(query(auth.addr, "nope.example.com.", RType::AAAA, Q::default()).rcode(), rcode::NXDOMAIN);
+    assert_eq!(query(auth.addr, "www.example.com.", RType::A, Q { tcp: true, ..Q::default() }).rcode(), rcode::NOERROR);
+    let after = scrape(metrics);
+    promtool_accepts(&after);
+    let q = "tern_auth_queries_total";
+    let d = |labels: &[&str]| value(&after, q, labels) - value(&before, q, labels);
+    assert_eq!(d(&["transport=\"udp\"", "qtype=\"A\"", "rcode=\"NOERROR\""]), 3.0, "{after}");
+    assert_eq!(d(&["transport=\"udp\"", "qtype=\"AAAA\"", "rcode=\"NXDOMAIN\""]), 1.0);
+    assert_eq!(d(&["transport=\"tcp\"", "qtype=\"A\"", "rcode=\"NOERROR\""]), 1.0);
+    assert_eq!(value(&after, "tern_auth_zones_loaded", &[]), 1.0);
+    assert_eq!(value(&after, "tern_auth_zone_serial", &["zone=\"example.com.\""]), 2024010101.0);
+    assert!(value(&after, "tern_auth_signatures_made_total", &[]) > 10.0);
+    assert!(value(&after, "tern_auth_signature_expiry_seconds_remaining", &["zone=\"example.com.\""]) > 13.0 * 86400.0);
+}
+
+#[test]
+fn resolver_metrics_pass_promtool_and_count_queries() {
+    let dir = scratch();
+    let data = dir.path().join("auth-data");
+    let (ok, ds, err) = run_auth(&["zone", "secure", "example.com.", "--data-dir", &data.display().to_string()]);
+    assert!(ok, "{err}");
+    let anchor = dir.path().join("example.com.ds");
+    std::fs::write(&anchor, ds).unwrap();
+    let (auth, _) = auth_with_metrics(dir.path());
+    let listen = fresh_addr(5353);
+    let metrics = fresh_addr(9154);
+    let args: Vec<String> = [
+        "--listen",
+        &listen.to_string(),
+        "--metrics",
+        &metrics.to_string(),
+        "--forward-zone",
+        &format!("example.com.={}", auth.addr),
+        "--trust-anchor",
+        &anchor.display().to_string(),
+        "--threads",
+        "1",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let mut res = Proc::spawn("tern-resolver", &bin("tern-resolver"), &args, dir.path().join("resolver.log"));
+    wait_ready(listen, &mut res);
+    for _ in 0..3 {
+        let r = query(listen, "www.example.com.", RType::A, Q::rd_dnssec());
+        assert_eq!(r.rcode(), rcode::NOERROR, "{}\n{}", r.summary(), res.log_text());
+        assert!(r.flag(tern_shared::wire::flags::AD), "secure through the forward zone with the DS anchor: {}", r.summary());
+    }
+    assert_eq!(query(listen, "nope.example.com.", RType::A, Q::rd_dnssec()).rcode(), rcode::NXDOMAIN);
+    // Published once a second.
+    std::thread::sleep(Duration::from_millis(1500));
+    let text = scrape(metrics);
+    promtool_accepts(&text);
+    assert!(value(&text, "tern_resolver_queries_total", &["qtype=\"A\"", "rcode=\"NOERROR\""]) >= 3.0, "{text}");
+    assert!(value(&text, "tern_resolver_cache_hits_total", &[]) >= 2.0, "repeats come from the packet cache: {text}");
+    assert!(value(&text, "tern_resolver_upstream_queries_total", &[]) >= 2.0);
+    assert!(value(&text, "tern_resolver_validation_total", &["result=\"secure\""]) >= 1.0);
+    assert!(value(&text, "tern_resolver_answer_seconds_count", &[]) >= 1.0);
+    assert!(value(&text, "tern_resolver_cache_entries", &["cache=\"rrset\""]) >= 1.0);
+}
