@@ -20,6 +20,12 @@ enum Job {
 
 /// Serves `cfg` until SIGTERM or Ctrl-C.
 pub fn serve(cfg: Config) -> Result<()> {
+    serve_until(cfg, None)
+}
+
+/// Serves `cfg` until SIGTERM, Ctrl-C, or `stop` turning true (for embedding several
+/// daemons in one process, where one of them must not swallow the signal).
+pub fn serve_until(cfg: Config, stop: Option<tokio::sync::watch::Receiver<bool>>) -> Result<()> {
     let cfg = Arc::new(cfg);
     // Metrics first, so what loading records (zones, serials, signatures) is exported.
     if let Some(addr) = cfg.metrics {
@@ -96,8 +102,7 @@ pub fn serve(cfg: Config) -> Result<()> {
                     }
                     let now = now_secs();
                     for (zone, exp) in publisher.expirations() {
-                        metrics::gauge!(crate::metrics::SIGNATURE_EXPIRY, "zone" => zone.to_string())
-                            .set(exp.saturating_sub(now) as f64);
+                        metrics::gauge!(crate::metrics::SIGNATURE_EXPIRY, "zone" => zone.to_string()).set(exp.saturating_sub(now) as f64);
                     }
                 }
                 Err(mpsc::RecvTimeoutError::Disconnected) => return,
@@ -126,8 +131,10 @@ pub fn serve(cfg: Config) -> Result<()> {
         }
         let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        let mut stop = stop;
         loop {
             tokio::select! {
+                _ = stopped(&mut stop) => break,
                 _ = hup.recv() => {
                     tracing::info!("SIGHUP: reloading zones");
                     let (tx, _rx) = mpsc::channel();
@@ -172,5 +179,15 @@ fn control_request(req: &Request, jobs: &std::sync::Mutex<mpsc::Sender<Job>>, sh
             Response::ok(out)
         }
         _ => Response::error(404, "unknown command; try POST /reload or GET /status\n"),
+    }
+}
+
+/// Resolves when `stop` is set (never, without one).
+pub async fn stopped(stop: &mut Option<tokio::sync::watch::Receiver<bool>>) {
+    match stop {
+        Some(rx) => {
+            let _ = rx.wait_for(|v| *v).await;
+        }
+        None => std::future::pending::<()>().await,
     }
 }

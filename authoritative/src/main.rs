@@ -6,13 +6,13 @@
 //! - `tern-auth ctl reload|status` talks to a running server's control endpoint.
 
 use anyhow::{bail, Context, Result};
-use tern_shared::control;
 use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
 use tern_auth::config::{self, Config, Overrides, Spec};
 use tern_auth::publish::now_secs;
 use tern_auth::signer::keys;
 use tern_auth::store::{Denial, KeyRole, Policy, Store};
+use tern_shared::control;
 use tern_shared::wire::Name;
 
 #[derive(Parser, Debug)]
@@ -291,4 +291,3 @@ fn ctl_command(cfg: &Config, action: &CtlCmd, api_key: Option<String>) -> Result
     }
     Ok(())
 }
-

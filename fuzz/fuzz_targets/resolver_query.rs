@@ -31,6 +31,7 @@ fn server() -> &'static (Arc<Server>, tokio::runtime::Runtime) {
             resolution_timeout: Duration::from_millis(300),
             do_not_query: Vec::new(),
             forward_zones: Vec::new(),
+        upstream_port: 53,
             ttl: TtlPolicy { min: 0, max: 86400, max_negative: 3600, bogus: 60 },
             udp_payload: 1232,
         };

@@ -144,6 +144,8 @@ pub struct IteratorSpec {
     pub resolution_timeout: String,
     /// Refuse to send queries to these upstream addresses (the lab needs 127/8 allowed).
     pub do_not_query: Vec<String>,
+    /// Port of authoritative servers found by iteration (53; labs may run them elsewhere).
+    pub upstream_port: u16,
 }
 
 impl Default for IteratorSpec {
@@ -154,6 +156,7 @@ impl Default for IteratorSpec {
             query_timeout: "1500ms".into(),
             resolution_timeout: "10s".into(),
             do_not_query: Vec::new(),
+            upstream_port: 53,
         }
     }
 }
@@ -169,6 +172,22 @@ pub struct ForwardSpec {
     /// Ask with RD=1 (another resolver) instead of RD=0 (an authoritative server).
     #[serde(default)]
     pub recursive: bool,
+    /// `"validate"` or `"insecure"`; unset: validate when a trust anchor is configured at
+    /// or below the zone's name, insecure otherwise.
+    #[serde(default)]
+    pub dnssec: Option<String>,
+}
+
+/// How answers from a forward zone are treated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ForwardDnssec {
+    /// Validated like any other answer.
+    Validate,
+    /// Answered without validation (AD clear), like an RFC 7646 negative trust anchor:
+    /// for internal zones the public chain of trust cannot reach.
+    Insecure,
+    /// Decided at start-up from the trust anchors (see [`ForwardSpec::dnssec`]).
+    Auto,
 }
 
 /// A validated forward zone.
@@ -180,6 +199,8 @@ pub struct ForwardZone {
     pub targets: Vec<SocketAddr>,
     /// RD=1 upstream.
     pub recursive: bool,
+    /// DNSSEC mode.
+    pub dnssec: ForwardDnssec,
 }
 
 /// Validated runtime configuration.
@@ -233,6 +254,8 @@ pub struct Config {
     pub resolution_timeout: Duration,
     /// Upstream addresses never queried.
     pub do_not_query: Vec<IpNet>,
+    /// Port of authoritative servers found by iteration.
+    pub upstream_port: u16,
     /// Forward zones.
     pub forward_zones: Vec<ForwardZone>,
 }
@@ -304,6 +327,7 @@ pub fn apply_overrides(spec: &mut Spec, o: &Overrides) -> Result<(), ConfigError
             name: name.into(),
             targets: targets.split(',').map(str::to_string).collect(),
             recursive: false,
+            dnssec: None,
         });
     }
     Ok(())
@@ -402,6 +426,9 @@ impl Spec {
             .enumerate()
             .map(|(i, a)| parse_cidr(a).map_err(|r| ConfigError::new(format!("iterator.do_not_query[{i}]"), r)))
             .collect::<Result<Vec<_>, _>>()?;
+        if it.upstream_port == 0 {
+            return Err(ConfigError::new("iterator.upstream_port", "must be 1-65535"));
+        }
         let mut forward_zones: Vec<ForwardZone> = Vec::new();
         for (i, f) in self.forward_zone.iter().enumerate() {
             let key = format!("forward_zone[{i}]");
@@ -419,7 +446,15 @@ impl Spec {
             if forward_zones.iter().any(|z| z.name == name) {
                 return Err(ConfigError::new(format!("{key}.name"), format!("{name} is listed twice")));
             }
-            forward_zones.push(ForwardZone { name, targets, recursive: f.recursive });
+            let dnssec = match f.dnssec.as_deref() {
+                None => ForwardDnssec::Auto,
+                Some("validate") => ForwardDnssec::Validate,
+                Some("insecure") => ForwardDnssec::Insecure,
+                Some(other) => {
+                    return Err(ConfigError::new(format!("{key}.dnssec"), format!("{other:?} is not \"validate\" or \"insecure\"")))
+                }
+            };
+            forward_zones.push(ForwardZone { name, targets, recursive: f.recursive, dnssec });
         }
         let path = |p: &String| base.join(p);
         Ok(Config {
@@ -447,6 +482,7 @@ impl Spec {
             query_timeout,
             resolution_timeout,
             do_not_query,
+            upstream_port: it.upstream_port,
             forward_zones,
         })
     }

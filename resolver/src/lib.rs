@@ -7,6 +7,7 @@
 
 pub mod cache;
 pub mod config;
+pub mod daemon;
 pub mod iterator;
 pub mod metrics;
 pub mod resolve;

@@ -66,6 +66,7 @@ fn cache_hits_allocate_nothing() {
         resolution_timeout: Duration::from_secs(1),
         do_not_query: Vec::new(),
         forward_zones: Vec::new(),
+        upstream_port: 53,
         ttl: TtlPolicy { min: 0, max: 86400, max_negative: 3600, bogus: 60 },
         udp_payload: 1232,
     };

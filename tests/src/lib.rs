@@ -486,3 +486,11 @@ pub fn build_response(query: &Message, id: u16, flags_bits: u16, rc: u16, sectio
     w.finish();
     buf
 }
+
+/// Writes root hints naming a loopback address nothing listens on, so a resolver under
+/// test never tries the real root servers (tests stay on loopback).
+pub fn dead_end_hints(dir: &Path) -> PathBuf {
+    let p = dir.join("dead-end.hints");
+    std::fs::write(&p, ". 3600000 IN NS nowhere.invalid.\nnowhere.invalid. 3600000 IN A 127.0.0.254\n").expect("write hints");
+    p
+}

@@ -126,6 +126,8 @@ fn resolver_metrics_pass_promtool_and_count_queries() {
         &format!("example.com.={}", auth.addr),
         "--trust-anchor",
         &anchor.display().to_string(),
+        "--root-hints",
+        &dead_end_hints(dir.path()).display().to_string(),
         "--threads",
         "1",
     ]

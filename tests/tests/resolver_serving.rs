@@ -15,6 +15,10 @@ struct Setup {
 }
 
 fn setup(extra: &[&str]) -> Setup {
+    setup_with(extra, true)
+}
+
+fn setup_with(extra: &[&str], with_anchor: bool) -> Setup {
     let dir = scratch();
     let zone = dir.path().join("example.com.zone");
     std::fs::copy(fixtures().join("example.com.zone"), &zone).unwrap();
@@ -30,14 +34,17 @@ fn setup(extra: &[&str]) -> Setup {
         &addr.to_string(),
         "--forward-zone",
         &format!("example.com.={}", auth.addr),
-        "--trust-anchor",
-        &anchor.display().to_string(),
+        "--root-hints",
+        &dead_end_hints(dir.path()).display().to_string(),
         "--threads",
         "1",
     ]
     .iter()
     .map(|s| s.to_string())
     .collect();
+    if with_anchor {
+        args.extend(["--trust-anchor".to_string(), anchor.display().to_string()]);
+    }
     args.extend(extra.iter().map(|s| s.to_string()));
     let mut res = Proc::spawn("tern-resolver", &bin("tern-resolver"), &args, dir.path().join("resolver.log"));
     wait_ready(addr, &mut res);
@@ -93,4 +100,17 @@ fn large_answers_are_truncated_over_udp_and_complete_over_tcp() {
     // A small client payload size is honoured (RFC 6891 §6.2.5).
     let small = query(s.addr, "www.example.com.", RType::A, Q { udp_size: 512, ..Q::rd_dnssec() });
     assert!(small.raw.len() <= 512);
+}
+
+#[test]
+fn forwarded_zone_without_an_anchor_is_answered_insecure() {
+    // RFC 7646-like: the public chain cannot reach an internal zone; with no anchor at or
+    // below it, the forward zone defaults to dnssec = "insecure": answered, AD clear.
+    let s = setup_with(&[], false);
+    let r = query(s.addr, "www.example.com.", RType::A, Q::rd_dnssec());
+    assert_eq!(r.rcode(), rcode::NOERROR, "{}", r.summary());
+    assert!(!r.flag(flags::AD));
+    assert_eq!(r.answers(RType::A), vec!["192.0.2.3"]);
+    let nx = query(s.addr, "nope.example.com.", RType::A, Q::rd_dnssec());
+    assert_eq!((nx.rcode(), nx.flag(flags::AD)), (rcode::NXDOMAIN, false));
 }

@@ -153,8 +153,9 @@ impl Resolver {
     /// Iterates for one name from the closest delegation (or asks its forwarder).
     pub(super) async fn iterate(&self, qname: &Name, qtype: RType, ctx: &mut Ctx) -> Result<Outcome, ResolveError> {
         let mut deleg = match self.forward_for(qname) {
-            Some(f) => f,
-            None => self.closest_delegation(qname, qtype),
+            // DS at a forward zone's apex lives in the parent (RFC 4035 §4.2): iterate for it.
+            Some(f) if !(qtype == RType::DS && f.zone == *qname) => f,
+            _ => self.closest_delegation(qname, qtype),
         };
         // Labels known to exist without a cut (RFC 9156 §3 "minimised" progress).
         let mut known = deleg.zone.label_count();
@@ -251,7 +252,12 @@ impl Resolver {
         let mut targets: Vec<SocketAddr> = if deleg.forward { deleg.targets.clone() } else { self.server_addrs(deleg, ctx).await? };
         if !deleg.forward {
             let ips: Vec<IpAddr> = targets.iter().map(|s| s.ip()).collect();
-            targets = self.servers.order(&ips, self.now_ms(), random_id() as u64).into_iter().map(|ip| SocketAddr::new(ip, 53)).collect();
+            targets = self
+                .servers
+                .order(&ips, self.now_ms(), random_id() as u64)
+                .into_iter()
+                .map(|ip| SocketAddr::new(ip, self.settings.upstream_port))
+                .collect();
         } else {
             let ips: Vec<IpAddr> = targets.iter().map(|s| s.ip()).collect();
             let order = self.servers.order(&ips, self.now_ms(), 0);
@@ -300,8 +306,13 @@ impl Resolver {
     /// [`MAX_GLUELESS_PER_DELEGATION`], at most [`MAX_DEPTH`] deep).
     async fn server_addrs(&self, deleg: &mut Delegation, ctx: &mut Ctx) -> Result<Vec<SocketAddr>, ResolveError> {
         let allowed = |ip: &IpAddr| !ip_allowed(&self.settings.do_not_query, *ip);
-        let mut out: Vec<SocketAddr> =
-            deleg.servers.iter().flat_map(|(_, a)| a.iter().copied()).filter(allowed).map(|ip| SocketAddr::new(ip, 53)).collect();
+        let mut out: Vec<SocketAddr> = deleg
+            .servers
+            .iter()
+            .flat_map(|(_, a)| a.iter().copied())
+            .filter(allowed)
+            .map(|ip| SocketAddr::new(ip, self.settings.upstream_port))
+            .collect();
         if !out.is_empty() {
             return Ok(out);
         }
@@ -341,7 +352,7 @@ impl Resolver {
             if let Some(entry) = deleg.servers.iter_mut().find(|(x, _)| *x == n) {
                 entry.1 = addrs.clone();
             }
-            out.extend(addrs.into_iter().filter(allowed).map(|ip| SocketAddr::new(ip, 53)));
+            out.extend(addrs.into_iter().filter(allowed).map(|ip| SocketAddr::new(ip, self.settings.upstream_port)));
             if !out.is_empty() {
                 break;
             }

@@ -135,8 +135,10 @@ pub struct Settings {
     pub resolution_timeout: Duration,
     /// Upstream addresses never queried.
     pub do_not_query: Vec<IpNet>,
-    /// Forward zones.
+    /// Forward zones (DNSSEC mode resolved: never `Auto` here).
     pub forward_zones: Vec<ForwardZone>,
+    /// Port of authoritative servers found by iteration.
+    pub upstream_port: u16,
     /// TTL policy.
     pub ttl: TtlPolicy,
     /// Our EDNS payload size upstream.
@@ -144,6 +146,31 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// Decides the DNSSEC mode of forward zones left on `Auto`: validate when a trust
+    /// anchor is configured at or below the zone's name, insecure otherwise (logged
+    /// once), so an internal zone the public root denies is answered, not SERVFAILed.
+    pub fn settle_forward_modes(&mut self, anchors: &TrustAnchors) {
+        for f in &mut self.forward_zones {
+            if f.dnssec == crate::config::ForwardDnssec::Auto {
+                if anchors.zones().any(|z| z.is_subdomain_of(&f.name)) {
+                    f.dnssec = crate::config::ForwardDnssec::Validate;
+                } else {
+                    f.dnssec = crate::config::ForwardDnssec::Insecure;
+                    tracing::warn!(zone = %f.name, "forward zone has no trust anchor at or below it: its answers are not validated (insecure); give it the DS from `tern-auth zone ds` to validate");
+                }
+            }
+        }
+    }
+
+    /// True if `name` is under a forward zone answered without validation.
+    pub fn insecure_forward(&self, name: &Name) -> bool {
+        self.forward_zones
+            .iter()
+            .filter(|f| name.is_subdomain_of(&f.name))
+            .max_by_key(|f| f.name.label_count())
+            .is_some_and(|f| f.dnssec == crate::config::ForwardDnssec::Insecure)
+    }
+
     /// From the validated config.
     pub fn from_config(c: &Config) -> Settings {
         Settings {
@@ -153,6 +180,7 @@ impl Settings {
             resolution_timeout: c.resolution_timeout,
             do_not_query: c.do_not_query.clone(),
             forward_zones: c.forward_zones.clone(),
+            upstream_port: c.upstream_port,
             ttl: TtlPolicy { min: c.min_ttl, max: c.max_ttl, max_negative: c.max_negative_ttl, bogus: c.bogus_ttl },
             udp_payload: c.udp_payload,
         }
