@@ -234,3 +234,27 @@ fn keytrap_zone_fails_fast_and_other_questions_still_resolve() {
     let ok = rt.block_on(r.resolve(&n("ok.keytrap."), RType::A));
     assert_eq!(ok.security, Security::Secure, "the well-signed name still validates");
 }
+
+#[test]
+fn qname_minimisation_falls_back_to_the_full_name_on_servers_that_refuse_it() {
+    // RFC 9156 §2.3: a server that answers minimised queries with REFUSED (or not at all)
+    // must still be usable: the resolver asks it the full name.
+    let clock = Arc::new(FakeClock(AtomicU64::new(1_800_000_000_000)));
+    let transport = Arc::new(Scripted {
+        script: Box::new(|q| {
+            let qq = &q.questions[0];
+            if qq.name == n("a.b.example.") && qq.qtype == RType::TXT {
+                Some((rcode::NOERROR, true, vec![Record::new(n("a.b.example."), RType::TXT, 60, b"\x02ok".to_vec())], vec![]))
+            } else {
+                Some((rcode::REFUSED, false, vec![], vec![]))
+            }
+        }),
+        count: AtomicUsize::new(0),
+    });
+    let mut s = settings(false);
+    s.qname_minimisation = true;
+    let r = Arc::new(Resolver::new(s, 10_000, hints(), TrustAnchors::new(), Default::default(), transport.clone(), clock));
+    let a = rt().block_on(r.resolve(&n("a.b.example."), RType::TXT));
+    assert_eq!(a.kind, AnswerKind::Positive, "{a:?}");
+    assert_eq!(&a.answer[0].rdatas[0][..], b"\x02ok");
+}

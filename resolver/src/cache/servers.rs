@@ -19,6 +19,8 @@ pub const UNKNOWN_SRTT_MS: u32 = 50;
 const DECAY: f64 = 0.7;
 /// Timeouts in a row after which a server is left alone for [`BACKOFF`].
 const BACKOFF_AFTER: u32 = 3;
+/// How long a server that truncated an answer is asked over TCP first.
+pub const TCP_MEMORY: Duration = Duration::from_secs(600);
 /// How long an unresponsive server is skipped.
 pub const BACKOFF: Duration = Duration::from_secs(30);
 
@@ -33,6 +35,9 @@ pub struct Stats {
     pub backoff_until: u64,
     /// The server answered FORMERR to EDNS: ask it without OPT (RFC 6891 §7).
     pub no_edns: bool,
+    /// Until this time (ms since the epoch) ask it over TCP first: it truncated a UDP
+    /// answer recently (RFC 7766 §5: the retry over TCP is needed anyway).
+    pub tcp_until: u64,
     /// Last use (ms since the epoch), for eviction.
     pub last: u64,
 }
@@ -56,7 +61,14 @@ impl Servers {
                 m.remove(&oldest);
             }
         }
-        let s = m.entry(ip).or_insert(Stats { srtt_ms: UNKNOWN_SRTT_MS, timeouts: 0, backoff_until: 0, no_edns: false, last: now_ms });
+        let s = m.entry(ip).or_insert(Stats {
+            srtt_ms: UNKNOWN_SRTT_MS,
+            timeouts: 0,
+            backoff_until: 0,
+            no_edns: false,
+            tcp_until: 0,
+            last: now_ms,
+        });
         s.last = now_ms;
         f(s)
     }
@@ -82,6 +94,11 @@ impl Servers {
         });
     }
 
+    /// Remembers that a server truncates UDP answers: TCP first for [`TCP_MEMORY`].
+    pub fn set_truncates(&self, ip: IpAddr, now_ms: u64) {
+        self.with(ip, now_ms, |s| s.tcp_until = now_ms + TCP_MEMORY.as_millis() as u64);
+    }
+
     /// Marks a server as not understanding EDNS.
     pub fn set_no_edns(&self, ip: IpAddr, now_ms: u64) {
         self.with(ip, now_ms, |s| s.no_edns = true);
@@ -90,7 +107,14 @@ impl Servers {
     /// The stats of a server (defaults for an unknown one).
     pub fn get(&self, ip: IpAddr) -> Stats {
         let m = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        m.get(&ip).copied().unwrap_or(Stats { srtt_ms: UNKNOWN_SRTT_MS, timeouts: 0, backoff_until: 0, no_edns: false, last: 0 })
+        m.get(&ip).copied().unwrap_or(Stats {
+            srtt_ms: UNKNOWN_SRTT_MS,
+            timeouts: 0,
+            backoff_until: 0,
+            no_edns: false,
+            tcp_until: 0,
+            last: 0,
+        })
     }
 
     /// Orders addresses for trying: servers not backed off first, by SRTT; `jitter`

@@ -167,10 +167,24 @@ impl Resolver {
                 Some(n) if n != *qname => (n, RType::A),
                 _ => (qname.clone(), qtype),
             };
-            let (msg, _server) = self.ask(&mut deleg, &ask, ask_type, ctx).await?;
+            let minimised_step = ask != *qname;
+            let (msg, _server) = match self.ask(&mut deleg, &ask, ask_type, ctx).await {
+                Ok(x) => x,
+                // RFC 9156 §2.3: servers that fail minimised queries get the full name.
+                Err(ResolveError::NoReachableAuthority(_)) if minimised_step => {
+                    minimise = false;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
             let now = self.now();
             let aa = msg.header.has(flags::AA);
-            match classify(&msg, &deleg.zone, &ask, ask_type, deleg.recursive) {
+            let class = classify(&msg, &deleg.zone, &ask, ask_type, deleg.recursive);
+            if minimised_step && matches!(class, Response::Lame(_)) {
+                minimise = false;
+                continue;
+            }
+            match class {
                 Response::Referral { child, ns, glue, security } => {
                     if deleg.forward && !deleg.recursive {
                         // A stub zone target delegating further: follow it like iteration.
@@ -373,9 +387,11 @@ impl Resolver {
         recursive: bool,
         ctx: &mut Ctx,
     ) -> Result<Message, TransportError> {
-        let no_edns = self.servers.get(server.ip()).no_edns;
+        let stats = self.servers.get(server.ip());
+        let no_edns = stats.no_edns;
         let timeout = self.servers.timeout_for(server.ip(), std::time::Duration::from_millis(200), self.settings.query_timeout);
-        let mut tcp = false;
+        // Servers that truncated recently are asked over TCP straight away.
+        let mut tcp = stats.tcp_until > self.now_ms();
         let mut edns = !no_edns;
         for _attempt in 0..3 {
             ctx.queries_left = ctx.queries_left.saturating_sub(1);
@@ -421,6 +437,7 @@ impl Resolver {
                 }
             };
             if msg.header.has(flags::TC) && !tcp {
+                self.servers.set_truncates(server.ip(), now_ms);
                 tcp = true;
                 continue;
             }
