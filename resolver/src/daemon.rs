@@ -107,7 +107,7 @@ pub fn serve_until(cfg: Config, clock: Arc<dyn Clock>, stop: Option<tokio::sync:
             });
         }
         if cfg.metrics.is_some() {
-            crate::metrics::spawn_publisher(server.clone());
+            crate::metrics::spawn_publisher(server.clone(), maintainer.clone());
         }
         if let Some(l) = control_listener {
             l.set_nonblocking(true)?;

@@ -41,6 +41,28 @@ pub const MALFORMED: &str = "tern_resolver_malformed_total";
 pub const REFUSED_ACL: &str = "tern_resolver_acl_refused_total";
 /// Questions that ran out of work budget (`resolution`, `validation`).
 pub const BUDGET_EXHAUSTED: &str = "tern_resolver_budget_exhausted_total";
+/// State of each trust-anchor key, by zone and key tag, as a number (see [`anchor_state_code`]).
+pub const ANCHOR_STATE: &str = "tern_resolver_trust_anchor_state";
+
+/// The number exported for an anchor's state: 0 static, 1 initial (configured, not yet
+/// seen), and the RFC 5011 §4 states 2 Start, 3 AddPend, 4 Valid, 5 Missing, 6 Revoked,
+/// 7 Removed; a deleted trust point's keys count as 8.
+pub fn anchor_state_code(s: &tern_trust_anchors::AnchorStatus) -> f64 {
+    use tern_trust_anchors::{AnchorStatus, KeyState};
+    match s {
+        AnchorStatus::Static => 0.0,
+        AnchorStatus::Initial => 1.0,
+        AnchorStatus::Deleted(_) => 8.0,
+        AnchorStatus::Key(k) => match k {
+            KeyState::Start => 2.0,
+            KeyState::AddPend => 3.0,
+            KeyState::Valid => 4.0,
+            KeyState::Missing => 5.0,
+            KeyState::Revoked => 6.0,
+            KeyState::Removed => 7.0,
+        },
+    }
+}
 
 /// Pre-labelled handles for one transport.
 pub struct QueryMetrics {
@@ -87,17 +109,24 @@ pub fn validation(result: &'static str, ede: Option<u16>) {
 }
 
 /// Publishes the values kept as atomics, every second, on the current runtime.
-pub fn spawn_publisher(server: Arc<Server>) {
+pub fn spawn_publisher(server: Arc<Server>, maintainer: Option<Arc<crate::resolve::rollover::TrustMaintainer>>) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         loop {
             tick.tick().await;
-            publish(&server);
+            publish(&server, maintainer.as_deref());
         }
     });
 }
 
-fn publish(server: &Server) {
+fn publish(server: &Server, maintainer: Option<&crate::resolve::rollover::TrustMaintainer>) {
+    {
+        let state = maintainer.map(|m| m.state());
+        let anchors = server.resolver.anchors.read().unwrap_or_else(|p| p.into_inner());
+        for row in tern_trust_anchors::anchor_rows(&anchors, state.as_ref()) {
+            gauge!(ANCHOR_STATE, "zone" => row.name.to_string(), "key_tag" => row.key_tag.to_string()).set(anchor_state_code(&row.status));
+        }
+    }
     let r = &server.resolver;
     let s = &server.stats;
     counter!(CACHE_HITS).absolute(s.cache_hits.load(Ordering::Relaxed));
@@ -140,4 +169,5 @@ pub fn describe() {
     describe_counter!(MALFORMED, "Malformed queries answered FORMERR.");
     describe_counter!(REFUSED_ACL, "Queries refused by the client ACL.");
     describe_counter!(BUDGET_EXHAUSTED, "Questions that ran out of work budget, by kind.");
+    describe_gauge!(ANCHOR_STATE, "Trust-anchor key state: 0 static, 1 initial, RFC 5011 2 Start, 3 AddPend, 4 Valid, 5 Missing, 6 Revoked, 7 Removed, 8 deleted trust point.");
 }

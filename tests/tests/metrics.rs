@@ -152,4 +152,9 @@ fn resolver_metrics_pass_promtool_and_count_queries() {
     assert!(value(&text, "tern_resolver_validation_total", &["result=\"secure\""]) >= 1.0);
     assert!(value(&text, "tern_resolver_answer_seconds_count", &[]) >= 1.0);
     assert!(value(&text, "tern_resolver_cache_entries", &["cache=\"rrset\""]) >= 1.0);
+    // Per-anchor state: the example.com. DS is static (0); the built-in root anchors are
+    // managed and present (a state code, 1 = initial until RFC 5011 sees their keys).
+    assert!(text.contains("tern_resolver_trust_anchor_state{zone=\"example.com.\""), "{text}");
+    assert_eq!(value(&text, "tern_resolver_trust_anchor_state", &["zone=\"example.com.\""]), 0.0);
+    assert!(text.lines().any(|l| l.starts_with("tern_resolver_trust_anchor_state{zone=\".\",key_tag=\"20326\"}")), "{text}");
 }
