@@ -18,14 +18,20 @@ enum Job {
     Reload(mpsc::Sender<String>),
 }
 
+/// Re-reads the configuration (file and command-line overrides) on reload.
+pub type Reloader = Box<dyn Fn() -> Result<Config> + Send>;
+
 /// Serves `cfg` until SIGTERM or Ctrl-C.
 pub fn serve(cfg: Config) -> Result<()> {
-    serve_until(cfg, None)
+    serve_until(cfg, None, None)
 }
 
 /// Serves `cfg` until SIGTERM, Ctrl-C, or `stop` turning true (for embedding several
-/// daemons in one process, where one of them must not swallow the signal).
-pub fn serve_until(cfg: Config, stop: Option<tokio::sync::watch::Receiver<bool>>) -> Result<()> {
+/// daemons in one process, where one of them must not swallow the signal). With a
+/// `reloader`, SIGHUP and `ctl reload` re-read the configuration too (zones added or
+/// removed, transfer ACLs, signing times); listen addresses, threads and the data
+/// directory need a restart.
+pub fn serve_until(cfg: Config, reloader: Option<Reloader>, stop: Option<tokio::sync::watch::Receiver<bool>>) -> Result<()> {
     let cfg = Arc::new(cfg);
     // Metrics first, so what loading records (zones, serials, signatures) is exported.
     if let Some(addr) = cfg.metrics {
@@ -87,8 +93,25 @@ pub fn serve_until(cfg: Config, stop: Option<tokio::sync::watch::Receiver<bool>>
         std::thread::Builder::new().name("publisher".into()).spawn(move || loop {
             match jobs_rx.recv_timeout(Duration::from_secs(1)) {
                 Ok(Job::Reload(reply)) => {
+                    let mut msg = String::new();
+                    if let Some(reload) = &reloader {
+                        match reload() {
+                            Ok(new) => {
+                                let old = publisher.config();
+                                if new.listen != old.listen || new.threads != old.threads || new.data_dir != old.data_dir || new.control != old.control || new.metrics != old.metrics {
+                                    tracing::warn!("listen addresses, threads, data_dir, control and metrics changes need a restart; other changes applied");
+                                    msg.push_str("note: listen/threads/data_dir/control/metrics changes need a restart\n");
+                                }
+                                publisher.set_config(Arc::new(new));
+                            }
+                            Err(e) => {
+                                tracing::error!("configuration not reloaded, previous one kept: {e:#}");
+                                msg.push_str(&format!("configuration not reloaded, previous one kept: {e:#}\n"));
+                            }
+                        }
+                    }
                     let (set, errors) = publisher.load_all();
-                    let mut msg = format!("reloaded: {} zone(s) served", set.len());
+                    msg.push_str(&format!("reloaded: {} zone(s) served", set.len()));
                     for (zone, e) in &errors {
                         tracing::error!(%zone, "zone not reloaded, previous version kept:\n{e}");
                         msg.push_str(&format!("\nfailed {zone}:\n{e}"));
@@ -168,6 +191,7 @@ fn control_request(req: &Request, jobs: &std::sync::Mutex<mpsc::Sender<Job>>, sh
                 Err(_) => Response::error(500, "reload did not finish"),
             }
         }
+        ("GET", "/zones") => Response::ok(zone_listing(&shared.zones.load())),
         ("GET", "/status") => {
             let zones = shared.zones.load();
             let mut out = String::new();
@@ -178,7 +202,7 @@ fn control_request(req: &Request, jobs: &std::sync::Mutex<mpsc::Sender<Job>>, sh
             }
             Response::ok(out)
         }
-        _ => Response::error(404, "unknown command; try POST /reload or GET /status\n"),
+        _ => Response::error(404, "unknown command; try POST /reload, GET /status or GET /zones\n"),
     }
 }
 
@@ -190,4 +214,34 @@ pub async fn stopped(stop: &mut Option<tokio::sync::watch::Receiver<bool>>) {
         }
         None => std::future::pending::<()>().await,
     }
+}
+
+/// The served zones as TOML, for resolvers that learn their forward zones and anchors
+/// from tern-auth: each zone's name, serial, whether it is signed, and the DS records
+/// (SHA-256, RFC 4509) of its SEP keys — the same DS `zone ds` prints.
+pub fn zone_listing(zones: &crate::zone::set::ZoneSet) -> String {
+    use tern_shared::wire::record::{DnskeyView, DNSKEY_REVOKE, DNSKEY_SEP};
+    use tern_shared::wire::{RType, Record};
+    let mut list: Vec<_> = zones.iter().collect();
+    list.sort_by(|a, b| a.origin.cmp(&b.origin));
+    let mut out = String::from("# Zones served by tern-auth (GET /zones)\n");
+    for z in list {
+        out.push_str(&format!("\n[[zone]]\nname = \"{}\"\nserial = {}\nsigned = {}\nds = [", z.origin, z.serial, z.signed));
+        let mut first = true;
+        if let Some(keys) = z.apex().rrset(RType::DNSKEY) {
+            for rd in &keys.rdatas {
+                let sep = DnskeyView::parse(rd).is_some_and(|k| k.flags & DNSKEY_SEP != 0 && k.flags & DNSKEY_REVOKE == 0);
+                if !sep || !z.signed {
+                    continue;
+                }
+                if let Some(ds) = tern_shared::dnssec::ds_rdata(&z.origin, rd, 2) {
+                    let rec = Record::new(z.origin.clone(), RType::DS, keys.ttl, ds);
+                    out.push_str(&format!("{}\"{}\"", if first { "" } else { ", " }, rec.to_string().replace('\t', " ")));
+                    first = false;
+                }
+            }
+        }
+        out.push_str("]\n");
+    }
+    out
 }

@@ -160,7 +160,27 @@ fn run(cli: Cli) -> Result<()> {
             );
             Ok(())
         }
-        None => tern_auth::daemon::serve(cfg),
+        None => {
+            let again = cli_clone(&cli);
+            let reloader: tern_auth::daemon::Reloader = Box::new(move || load_config(&again));
+            tern_auth::daemon::serve_until(cfg, Some(reloader), None)
+        }
+    }
+}
+
+/// The parts of the command line a reload needs to rebuild the configuration.
+fn cli_clone(cli: &Cli) -> Cli {
+    Cli {
+        config: cli.config.clone(),
+        data_dir: cli.data_dir.clone(),
+        listen: cli.listen.clone(),
+        zones: cli.zones.clone(),
+        allow_transfer: cli.allow_transfer.clone(),
+        threads: cli.threads.clone(),
+        metrics: cli.metrics.clone(),
+        control: cli.control.clone(),
+        check_config: false,
+        cmd: None,
     }
 }
 

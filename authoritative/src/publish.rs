@@ -83,10 +83,23 @@ impl Publisher {
         Publisher { cfg, store, slots: HashMap::new(), store_generation: 0 }
     }
 
+    /// Replaces the configuration (on reload): zones no longer listed stop being served
+    /// at the next [`load_all`](Self::load_all).
+    pub fn set_config(&mut self, cfg: Arc<Config>) {
+        self.cfg = cfg;
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &Arc<Config> {
+        &self.cfg
+    }
+
     /// (Re)loads every zone from its file. Returns the new set and the errors, one
     /// per failed zone; a failed zone keeps its previous snapshot if it had one.
     pub fn load_all(&mut self) -> (ZoneSet, Vec<(Name, LoadError)>) {
         self.store_generation = self.store.generation().unwrap_or(0);
+        let configured: Vec<Name> = self.cfg.zones.iter().map(|z| z.name.clone()).collect();
+        self.slots.retain(|name, _| configured.contains(name));
         let mut errors = Vec::new();
         let zones = self.cfg.zones.clone();
         for zc in &zones {

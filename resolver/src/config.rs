@@ -32,6 +32,39 @@ pub struct Spec {
     pub iterator: IteratorSpec,
     /// Forward zones.
     pub forward_zone: Vec<ForwardSpec>,
+    /// tern-auth servers whose zones are forwarded to them automatically.
+    pub zones_from_auth: Vec<AuthSourceSpec>,
+}
+
+/// `[[zones_from_auth]]`: learn forward zones, and the DS of the signed ones, from a
+/// sibling tern-auth's control endpoint (`GET /zones`), so adding a zone there needs no
+/// change here.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSourceSpec {
+    /// tern-auth control endpoint `ADDR:PORT`.
+    pub control: String,
+    /// tern-auth DNS address(es) `ADDR:PORT` the learned zones are forwarded to.
+    pub targets: Vec<String>,
+    /// API key for the control endpoint, if it requires one.
+    #[serde(default)]
+    pub api_key: Option<String>,
+    /// How often to ask (default 30s).
+    #[serde(default)]
+    pub refresh: Option<String>,
+}
+
+/// A validated `[[zones_from_auth]]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthSource {
+    /// Control endpoint.
+    pub control: SocketAddr,
+    /// DNS targets.
+    pub targets: Vec<SocketAddr>,
+    /// API key.
+    pub api_key: Option<String>,
+    /// Poll interval.
+    pub refresh: Duration,
 }
 
 /// `[server]`.
@@ -258,6 +291,8 @@ pub struct Config {
     pub upstream_port: u16,
     /// Forward zones.
     pub forward_zones: Vec<ForwardZone>,
+    /// tern-auth servers to learn forward zones from.
+    pub zones_from_auth: Vec<AuthSource>,
 }
 
 /// Command-line overrides.
@@ -281,6 +316,8 @@ pub struct Overrides {
     pub data_dir: Option<String>,
     /// `--forward-zone NAME=ADDR:PORT[,ADDR:PORT]`.
     pub forward_zones: Vec<String>,
+    /// `--zones-from-auth CONTROL=ADDR:PORT[,ADDR:PORT]`.
+    pub zones_from_auth: Vec<String>,
     /// `--allow-from` (replaces).
     pub allow_from: Vec<String>,
 }
@@ -318,6 +355,17 @@ pub fn apply_overrides(spec: &mut Spec, o: &Overrides) -> Result<(), ConfigError
     }
     if !o.allow_from.is_empty() {
         spec.server.allow_from = o.allow_from.clone();
+    }
+    for (i, f) in o.zones_from_auth.iter().enumerate() {
+        let (control, targets) = f
+            .split_once('=')
+            .ok_or_else(|| ConfigError::new(format!("--zones-from-auth[{i}]"), format!("{f:?} is not CONTROL=ADDR:PORT[,ADDR:PORT]")))?;
+        spec.zones_from_auth.push(AuthSourceSpec {
+            control: control.into(),
+            targets: targets.split(',').map(str::to_string).collect(),
+            api_key: None,
+            refresh: None,
+        });
     }
     for (i, f) in o.forward_zones.iter().enumerate() {
         let (name, targets) = f
@@ -456,6 +504,28 @@ impl Spec {
             };
             forward_zones.push(ForwardZone { name, targets, recursive: f.recursive, dnssec });
         }
+        let mut zones_from_auth = Vec::new();
+        for (i, a) in self.zones_from_auth.iter().enumerate() {
+            let key = format!("zones_from_auth[{i}]");
+            let control = parse_listen(&a.control).map_err(|r| ConfigError::new(format!("{key}.control"), r))?;
+            if a.targets.is_empty() {
+                return Err(ConfigError::new(format!("{key}.targets"), "needs at least one ADDR:PORT"));
+            }
+            let targets = a
+                .targets
+                .iter()
+                .enumerate()
+                .map(|(j, t)| parse_listen(t).map_err(|r| ConfigError::new(format!("{key}.targets[{j}]"), r)))
+                .collect::<Result<Vec<_>, _>>()?;
+            let refresh = match &a.refresh {
+                Some(r) => duration_ms(&format!("{key}.refresh"), r)?,
+                None => Duration::from_secs(30),
+            };
+            if refresh < Duration::from_secs(1) {
+                return Err(ConfigError::new(format!("{key}.refresh"), "must be at least 1s"));
+            }
+            zones_from_auth.push(AuthSource { control, targets, api_key: a.api_key.clone(), refresh });
+        }
         let path = |p: &String| base.join(p);
         Ok(Config {
             listen,
@@ -483,6 +553,7 @@ impl Spec {
             resolution_timeout,
             do_not_query,
             upstream_port: it.upstream_port,
+            zones_from_auth,
             forward_zones,
         })
     }

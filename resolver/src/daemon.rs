@@ -109,6 +109,13 @@ pub fn serve_until(cfg: Config, clock: Arc<dyn Clock>, stop: Option<tokio::sync:
         if cfg.metrics.is_some() {
             crate::metrics::spawn_publisher(server.clone(), maintainer.clone());
         }
+        if !cfg.zones_from_auth.is_empty() {
+            let configured = resolver.forwards.read().unwrap_or_else(|p| p.into_inner()).clone();
+            let mut discovery = crate::discovery::Discovery::new(resolver.clone(), configured, cfg.zones_from_auth.clone());
+            // Learn once before serving clients' first questions, then keep polling.
+            discovery.refresh().await;
+            tokio::spawn(discovery.run());
+        }
         if let Some(l) = control_listener {
             l.set_nonblocking(true)?;
             let l = tokio::net::TcpListener::from_std(l)?;

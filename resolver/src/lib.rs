@@ -8,6 +8,7 @@
 pub mod cache;
 pub mod config;
 pub mod daemon;
+pub mod discovery;
 pub mod iterator;
 pub mod metrics;
 pub mod resolve;

@@ -49,6 +49,10 @@ struct Cli {
     /// Forward a zone: NAME=ADDR:PORT[,ADDR:PORT] (repeatable).
     #[arg(long = "forward-zone", value_name = "NAME=ADDR:PORT")]
     forward_zones: Vec<String>,
+    /// Learn forward zones (and DS anchors of signed ones) from a tern-auth:
+    /// CONTROL=ADDR:PORT[,ADDR:PORT] (its control endpoint = its DNS address; repeatable).
+    #[arg(long = "zones-from-auth", value_name = "CONTROL=ADDR:PORT")]
+    zones_from_auth: Vec<String>,
     /// Clients allowed (CIDR, repeatable; replaces server.allow_from).
     #[arg(long, value_name = "CIDR")]
     allow_from: Vec<String>,
@@ -133,6 +137,7 @@ fn load_config(cli: &Cli) -> Result<Config> {
         control: cli.control.clone(),
         data_dir: cli.data_dir.clone(),
         forward_zones: cli.forward_zones.clone(),
+        zones_from_auth: cli.zones_from_auth.clone(),
         allow_from: cli.allow_from.clone(),
     };
     config::apply_overrides(&mut spec, &o)?;

@@ -94,8 +94,13 @@ impl Resolver {
 
     /// The forward zone covering `name` (longest match).
     fn forward_for(&self, name: &Name) -> Option<Delegation> {
-        self.settings.forward_zones.iter().filter(|f| name.is_subdomain_of(&f.name)).max_by_key(|f| f.name.label_count()).map(|f| {
-            Delegation { zone: f.name.clone(), servers: Vec::new(), targets: f.targets.clone(), recursive: f.recursive, forward: true }
+        let forwards = self.forwards.read().unwrap_or_else(|p| p.into_inner());
+        forwards.iter().filter(|f| name.is_subdomain_of(&f.name)).max_by_key(|f| f.name.label_count()).map(|f| Delegation {
+            zone: f.name.clone(),
+            servers: Vec::new(),
+            targets: f.targets.clone(),
+            recursive: f.recursive,
+            forward: true,
         })
     }
 

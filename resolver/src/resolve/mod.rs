@@ -162,15 +162,6 @@ impl Settings {
         }
     }
 
-    /// True if `name` is under a forward zone answered without validation.
-    pub fn insecure_forward(&self, name: &Name) -> bool {
-        self.forward_zones
-            .iter()
-            .filter(|f| name.is_subdomain_of(&f.name))
-            .max_by_key(|f| f.name.label_count())
-            .is_some_and(|f| f.dnssec == crate::config::ForwardDnssec::Insecure)
-    }
-
     /// From the validated config.
     pub fn from_config(c: &Config) -> Settings {
         Settings {
@@ -218,6 +209,8 @@ pub struct Resolver {
     pub packets: PacketCache,
     /// Trust anchors.
     pub anchors: RwLock<TrustAnchors>,
+    /// Forward zones in use (configured, and learned from tern-auth); modes settled.
+    pub forwards: RwLock<Vec<ForwardZone>>,
     /// Negative trust anchors.
     pub ntas: RwLock<NtaSet>,
     /// Counters.
@@ -316,6 +309,7 @@ impl Resolver {
             servers: Servers::new(),
             packets: PacketCache::new((cache_max / 2) as usize + 64),
             anchors: RwLock::new(anchors),
+            forwards: RwLock::new(settings.forward_zones.clone()),
             ntas: RwLock::new(ntas),
             counters: Counters::default(),
             settings,
@@ -323,6 +317,31 @@ impl Resolver {
             clock,
             hints,
             inflight: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// True if `name` is under a forward zone answered without validation.
+    pub fn insecure_forward(&self, name: &Name) -> bool {
+        let forwards = self.forwards.read().unwrap_or_else(|p| p.into_inner());
+        forwards
+            .iter()
+            .filter(|f| name.is_subdomain_of(&f.name))
+            .max_by_key(|f| f.name.label_count())
+            .is_some_and(|f| f.dnssec == crate::config::ForwardDnssec::Insecure)
+    }
+
+    /// Replaces the forward zones (modes settled by the caller) and forgets what was
+    /// cached under the zones that changed.
+    pub fn set_forwards(&self, list: Vec<ForwardZone>) {
+        let changed: Vec<Name> = {
+            let mut cur = self.forwards.write().unwrap_or_else(|p| p.into_inner());
+            let mut changed: Vec<Name> = cur.iter().filter(|f| !list.contains(f)).map(|f| f.name.clone()).collect();
+            changed.extend(list.iter().filter(|f| !cur.contains(f)).map(|f| f.name.clone()));
+            *cur = list;
+            changed
+        };
+        for n in changed {
+            self.flush(&n);
         }
     }
 

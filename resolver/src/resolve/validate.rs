@@ -211,7 +211,7 @@ impl Resolver {
     /// asking the parent for DS at each step (RFC 4035 §5.2).
     async fn walk(&self, target: &Name, target_is_zone: bool, ctx: &mut Ctx) -> ZoneKeys {
         let now = self.now();
-        if self.ntas.read().map(|n| n.covers(target, now)).unwrap_or(false) || self.settings.insecure_forward(target) {
+        if self.ntas.read().map(|n| n.covers(target, now)).unwrap_or(false) || self.insecure_forward(target) {
             return ZoneKeys::Insecure(InsecureReason::NoTrustAnchor);
         }
         let anchor = {

@@ -64,8 +64,9 @@ fn run() -> Result<()> {
     // One Ctrl-C/SIGTERM handler here stops both daemons.
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let auth_stop = stop_rx.clone();
-    let auth =
-        std::thread::Builder::new().name("tern-auth".into()).spawn(move || tern_auth::daemon::serve_until(auth_cfg, Some(auth_stop)))?;
+    let auth = std::thread::Builder::new()
+        .name("tern-auth".into())
+        .spawn(move || tern_auth::daemon::serve_until(auth_cfg, None, Some(auth_stop)))?;
     wait(auth_addr, "tern-auth")?;
 
     // tern-resolver: lab root hints and anchor, the internal zone forwarded with its DS.
