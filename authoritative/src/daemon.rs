@@ -61,6 +61,7 @@ pub fn serve_until(cfg: Config, reloader: Option<Reloader>, stop: Option<tokio::
         cfg.tcp_idle_timeout,
         cfg.tcp_max_connections,
     ));
+    shared.configured.store(Arc::new(cfg.zones.iter().map(|z| z.name.clone()).collect()));
 
     // Sockets first, so a bad address fails start-up before anything runs.
     let mut udp = Vec::new();
@@ -111,6 +112,7 @@ pub fn serve_until(cfg: Config, reloader: Option<Reloader>, stop: Option<tokio::
                         }
                     }
                     let (set, errors) = publisher.load_all();
+                    shared.configured.store(Arc::new(publisher.config().zones.iter().map(|z| z.name.clone()).collect()));
                     msg.push_str(&format!("reloaded: {} zone(s) served", set.len()));
                     for (zone, e) in &errors {
                         tracing::error!(%zone, "zone not reloaded, previous version kept:\n{e}");
@@ -180,7 +182,18 @@ pub fn serve_until(cfg: Config, reloader: Option<Reloader>, stop: Option<tokio::
 fn control_request(req: &Request, jobs: &std::sync::Mutex<mpsc::Sender<Job>>, shared: &Shared) -> Response {
     match (req.method.as_str(), req.path.as_str()) {
         ("GET", "/healthz") => Response::ok("ok\n"),
-        ("GET", "/readyz") => Response::ok("ready\n"),
+        ("GET", "/readyz") => {
+            // Ready when every configured zone is served (a zone that never loaded keeps
+            // the server out of rotation; one that failed a reload still serves).
+            let zones = shared.zones.load();
+            let missing: Vec<String> =
+                shared.configured.load().iter().filter(|n| zones.get(n.wire()).is_none()).map(|n| n.to_string()).collect();
+            if missing.is_empty() {
+                Response::ok("ready\n")
+            } else {
+                Response::error(503, format!("not ready: zones not loaded: {}\n", missing.join(" ")))
+            }
+        }
         ("POST", "/reload") => {
             let (tx, rx) = mpsc::channel();
             if jobs.lock().map(|j| j.send(Job::Reload(tx))).is_err() {

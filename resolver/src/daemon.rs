@@ -109,6 +109,10 @@ pub fn serve_until(cfg: Config, clock: Arc<dyn Clock>, stop: Option<tokio::sync:
         if cfg.metrics.is_some() {
             crate::metrics::spawn_publisher(server.clone(), maintainer.clone());
         }
+        {
+            let r = resolver.clone();
+            tokio::spawn(async move { r.prime().await });
+        }
         if !cfg.zones_from_auth.is_empty() {
             let configured = resolver.forwards.read().unwrap_or_else(|p| p.into_inner()).clone();
             let mut discovery = crate::discovery::Discovery::new(resolver.clone(), configured, cfg.zones_from_auth.clone());
@@ -169,7 +173,13 @@ fn control_request(req: &Request, server: &Server, maintainer: Option<&TrustMain
     };
     match (req.method.as_str(), req.path.as_str()) {
         ("GET", "/healthz") => Response::ok("ok\n"),
-        ("GET", "/readyz") => Response::ok("ready\n"),
+        ("GET", "/readyz") => {
+            if server.resolver.ready.load(Ordering::Relaxed) {
+                Response::ok("ready\n")
+            } else {
+                Response::error(503, "not ready: the root has not been primed yet\n")
+            }
+        }
         ("GET", "/stats") => {
             let s = &server.stats;
             let c = &r.counters;

@@ -223,3 +223,24 @@ fn idle_tcp_connections_are_closed_after_the_timeout() {
     let took = started.elapsed();
     assert!(took >= Duration::from_millis(900) && took < Duration::from_secs(5), "closed after {took:?}");
 }
+
+#[test]
+fn readiness_means_every_configured_zone_is_served() {
+    let dir = scratch();
+    let good = dir.path().join("good.zone");
+    std::fs::write(&good, OTHER_ZONE).unwrap();
+    let bad = dir.path().join("bad.zone");
+    std::fs::write(&bad, "$TTL 300\n@ SOA ns hm 1 3600 600 86400 60\n").unwrap();
+    let control = fresh_addr(8953);
+    let _auth = start_auth(dir.path(), &[("good.example.", &good), ("bad.example.", &bad)], &["--control", &control.to_string()]);
+    let (status, body) = tern_shared::control::call(control, "GET", "/readyz", None, "").unwrap();
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("bad.example."), "{body}");
+    let (status, _) = tern_shared::control::call(control, "GET", "/healthz", None, "").unwrap();
+    assert_eq!(status, 200, "alive while not ready");
+    std::fs::write(&bad, OTHER_ZONE).unwrap();
+    let (ok, _, _) = run_auth(&["ctl", "reload", "--control", &control.to_string()]);
+    assert!(ok);
+    let (status, body) = tern_shared::control::call(control, "GET", "/readyz", None, "").unwrap();
+    assert_eq!(status, 200, "{body}");
+}

@@ -102,8 +102,12 @@ fn start_lab() -> Lab {
 }
 
 fn start_tern_resolver(lab: &Lab) -> (Proc, SocketAddr) {
+    start_tern_resolver_with(lab, &[])
+}
+
+fn start_tern_resolver_with(lab: &Lab, extra: &[String]) -> (Proc, SocketAddr) {
     let addr = fresh_addr(5353);
-    let args = vec![
+    let mut args = vec![
         "--listen".to_string(),
         addr.to_string(),
         "--root-hints".into(),
@@ -113,6 +117,7 @@ fn start_tern_resolver(lab: &Lab) -> (Proc, SocketAddr) {
         "--threads".into(),
         "2".into(),
     ];
+    args.extend(extra.iter().cloned());
     let mut p = Proc::spawn("tern-resolver", &bin("tern-resolver"), &args, lab.path().join(format!("tern-resolver-{}.log", addr.ip())));
     wait_ready(addr, &mut p);
     (p, addr)
@@ -214,7 +219,13 @@ fn cached_answers_decay_keep_the_question_case_and_vary_by_do() {
         return;
     }
     let lab = start_lab();
-    let (_tern, addr) = start_tern_resolver(&lab);
+    let control = fresh_addr(8954);
+    let (_tern, addr) = start_tern_resolver_with(&lab, &["--control".to_string(), control.to_string()]);
+    // Ready once the lab root's keys are primed and validated (RFC 9609).
+    let ready = eventually(Duration::from_secs(20), || {
+        tern_shared::control::call(control, "GET", "/readyz", None, "").is_ok_and(|(s, _)| s == 200)
+    });
+    assert!(ready, "resolver never became ready");
     let first = query(addr, "www.sec.test.", RType::A, Q::rd_dnssec());
     assert!(first.flag(flags::AD));
     std::thread::sleep(Duration::from_millis(2100));

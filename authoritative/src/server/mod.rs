@@ -33,6 +33,8 @@ pub struct Shared {
     pub tcp_max: usize,
     /// Set to stop the workers.
     pub shutdown: AtomicBool,
+    /// The zones the configuration lists (for readiness: all of them served).
+    pub configured: ArcSwap<Vec<tern_shared::wire::Name>>,
     tcp_open: AtomicUsize,
 }
 
@@ -46,6 +48,7 @@ impl Shared {
             tcp_idle,
             tcp_max,
             shutdown: AtomicBool::new(false),
+            configured: ArcSwap::from_pointee(Vec::new()),
             tcp_open: AtomicUsize::new(0),
         }
     }

@@ -215,6 +215,8 @@ pub struct Resolver {
     pub ntas: RwLock<NtaSet>,
     /// Counters.
     pub counters: Counters,
+    /// Set once the root has been reached (and its keys validated, when validating).
+    pub ready: std::sync::atomic::AtomicBool,
     transport: Arc<dyn Transport>,
     clock: Arc<dyn Clock>,
     hints: Vec<Hint>,
@@ -312,6 +314,7 @@ impl Resolver {
             forwards: RwLock::new(settings.forward_zones.clone()),
             ntas: RwLock::new(ntas),
             counters: Counters::default(),
+            ready: std::sync::atomic::AtomicBool::new(false),
             settings,
             transport,
             clock,
@@ -459,6 +462,23 @@ impl Resolver {
         }
         let names = [qname, &chain.last].into_iter().chain(chain.answer.iter().chain(&chain.authority).map(|s| &s.owner));
         names.filter_map(|n| ntas.covering(n, now).map(|(_, at)| at)).min()
+    }
+
+    /// Priming (RFC 9609): asks for the root DNSKEY RRset until it comes back (validated
+    /// as secure when validating), then marks the resolver ready. Bounded per attempt by
+    /// the resolution timeout; retried every few seconds until it succeeds.
+    pub async fn prime(self: &Arc<Self>) {
+        loop {
+            let a = self.resolve(&Name::root(), RType::DNSKEY).await;
+            let ok = a.kind == AnswerKind::Positive
+                && (!self.settings.validate || a.security.is_secure() || self.insecure_forward(&Name::root()));
+            if ok {
+                self.ready.store(true, std::sync::atomic::Ordering::Relaxed);
+                tracing::info!("root primed: ready");
+                return;
+            }
+            tokio::time::sleep(Duration::from_secs(5)).await;
+        }
     }
 
     /// Forgets everything at or below `name` (operator flush), or everything for the root.
