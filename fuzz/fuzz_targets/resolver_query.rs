@@ -40,7 +40,7 @@ fn server() -> &'static (Arc<Server>, tokio::runtime::Runtime) {
         let resolver = Arc::new(Resolver::new(settings, 10_000, tern_resolver::iterator::hints::builtin(), anchors, Default::default(), Arc::new(Unreachable), Arc::new(SystemClock)));
         let server = Arc::new(Server {
             resolver,
-            allow_from: vec!["127.0.0.0/8".parse().unwrap()],
+            allow_from: arc_swap::ArcSwap::from_pointee(vec!["127.0.0.0/8".parse().unwrap()]),
             udp_payload: 1232,
             tcp_idle: Duration::from_secs(1),
             shutdown: Default::default(),

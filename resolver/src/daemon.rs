@@ -33,11 +33,65 @@ pub fn load_anchors(cfg: &Config, now: u64) -> Result<TrustAnchors> {
 
 /// Serves `cfg` until SIGTERM or Ctrl-C.
 pub fn serve(cfg: Config, clock: Arc<dyn Clock>) -> Result<()> {
-    serve_until(cfg, clock, None)
+    serve_until(cfg, clock, None, None)
+}
+
+/// Re-reads the configuration (file and command-line overrides) on reload.
+pub type Reloader = Box<dyn Fn() -> Result<Config> + Send + Sync>;
+
+/// Applies a reloaded configuration: the client ACL, the configured forward zones (DNSSEC
+/// modes settled against the anchors in use) and the configured negative trust anchors.
+/// Listen addresses, threads, trust-anchor files, hints and cache sizes need a restart.
+pub fn apply_reload(server: &Server, old: &Config, new: &Config) -> String {
+    let r = &server.resolver;
+    let mut notes = Vec::new();
+    if new.listen != old.listen
+        || new.threads != old.threads
+        || new.trust_anchor_files != old.trust_anchor_files
+        || new.managed_trust_anchor_files != old.managed_trust_anchor_files
+        || new.root_hints != old.root_hints
+        || new.cache_max_entries != old.cache_max_entries
+    {
+        notes.push("note: listen, threads, trust-anchor files, root hints and cache size changes need a restart".to_string());
+    }
+    server.allow_from.store(Arc::new(new.allow_from.clone()));
+    let mut settings = Settings::from_config(new);
+    {
+        let anchors = r.anchors.read().unwrap_or_else(|p| p.into_inner());
+        settings.settle_forward_modes(&anchors);
+    }
+    r.set_configured_forwards(settings.forward_zones);
+    {
+        let now = r.now();
+        let mut ntas = r.ntas.write().unwrap_or_else(|p| p.into_inner());
+        for n in &old.negative_trust_anchors {
+            if !new.negative_trust_anchors.contains(n) {
+                ntas.remove(n);
+                r.flush(n);
+            }
+        }
+        for n in &new.negative_trust_anchors {
+            ntas.add(n.clone(), u64::MAX);
+            r.flush(n);
+        }
+        let _ = now;
+    }
+    notes.push(format!(
+        "reloaded: {} forward zone(s), {} client range(s), {} negative trust anchor(s) from the configuration",
+        new.forward_zones.len(),
+        new.allow_from.len(),
+        new.negative_trust_anchors.len()
+    ));
+    notes.join("\n") + "\n"
 }
 
 /// Serves `cfg` until SIGTERM, Ctrl-C, or `stop` turning true (for embedding).
-pub fn serve_until(cfg: Config, clock: Arc<dyn Clock>, stop: Option<tokio::sync::watch::Receiver<bool>>) -> Result<()> {
+pub fn serve_until(
+    cfg: Config,
+    clock: Arc<dyn Clock>,
+    reloader: Option<Reloader>,
+    stop: Option<tokio::sync::watch::Receiver<bool>>,
+) -> Result<()> {
     let hints = match &cfg.root_hints {
         Some(p) => hints::from_file(p)?,
         None => hints::builtin(),
@@ -62,7 +116,7 @@ pub fn serve_until(cfg: Config, clock: Arc<dyn Clock>, stop: Option<tokio::sync:
     let maintainer = if cfg.validate { Some(Arc::new(start_rollover(&resolver, &cfg)?)) } else { None };
     let server = Arc::new(Server {
         resolver: resolver.clone(),
-        allow_from: cfg.allow_from.clone(),
+        allow_from: arc_swap::ArcSwap::from_pointee(cfg.allow_from.clone()),
         udp_payload: cfg.udp_payload,
         tcp_idle: cfg.tcp_idle_timeout,
         shutdown: Default::default(),
@@ -84,6 +138,7 @@ pub fn serve_until(cfg: Config, clock: Arc<dyn Clock>, stop: Option<tokio::sync:
         Some(addr) => Some(std::net::TcpListener::bind(addr).with_context(|| format!("cannot listen on control address {addr}"))?),
         None => None,
     };
+    let reload = Arc::new(ReloadState { reloader, current: std::sync::Mutex::new(cfg.clone()) });
     let rt =
         tokio::runtime::Builder::new_multi_thread().worker_threads(cfg.threads.max(1)).enable_all().thread_name("tern-resolve").build()?;
     let mut workers = Vec::new();
@@ -114,8 +169,7 @@ pub fn serve_until(cfg: Config, clock: Arc<dyn Clock>, stop: Option<tokio::sync:
             tokio::spawn(async move { r.prime().await });
         }
         if !cfg.zones_from_auth.is_empty() {
-            let configured = resolver.forwards.read().unwrap_or_else(|p| p.into_inner()).clone();
-            let mut discovery = crate::discovery::Discovery::new(resolver.clone(), configured, cfg.zones_from_auth.clone());
+            let mut discovery = crate::discovery::Discovery::new(resolver.clone(), cfg.zones_from_auth.clone());
             // Learn once before serving clients' first questions, then keep polling.
             discovery.refresh().await;
             tokio::spawn(discovery.run());
@@ -125,15 +179,35 @@ pub fn serve_until(cfg: Config, clock: Arc<dyn Clock>, stop: Option<tokio::sync:
             let l = tokio::net::TcpListener::from_std(l)?;
             let server = server.clone();
             let maintainer = maintainer.clone();
-            let handler: control::Handler = Arc::new(move |req: Request| control_request(&req, &server, maintainer.as_deref()));
+            let reload = reload.clone();
+            let handler: control::Handler = Arc::new(move |req: Request| {
+                if (req.method.as_str(), req.path.as_str()) == ("POST", "/reload") {
+                    return match reload.run(&server) {
+                        Ok(msg) => Response::ok(msg),
+                        Err(e) => Response::error(400, format!("configuration not reloaded, previous one kept: {e:#}\n")),
+                    };
+                }
+                control_request(&req, &server, maintainer.as_deref())
+            });
             tokio::spawn(control::serve(l, cfg.control_api_key.clone(), handler));
         }
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
         let mut stop = stop;
-        tokio::select! {
-            _ = term.recv() => {}
-            _ = tokio::signal::ctrl_c() => {}
-            _ = stopped(&mut stop) => {}
+        loop {
+            tokio::select! {
+                _ = term.recv() => break,
+                _ = tokio::signal::ctrl_c() => break,
+                _ = stopped(&mut stop) => break,
+                _ = hup.recv() => {
+                    let (reload, server) = (reload.clone(), server.clone());
+                    match tokio::task::spawn_blocking(move || reload.run(&server)).await {
+                        Ok(Ok(msg)) => tracing::info!("SIGHUP: {}", msg.trim()),
+                        Ok(Err(e)) => tracing::error!("SIGHUP: configuration not reloaded, previous one kept: {e:#}"),
+                        Err(_) => {}
+                    }
+                }
+            }
         }
         anyhow::Ok(())
     })?;
@@ -254,5 +328,22 @@ async fn stopped(stop: &mut Option<tokio::sync::watch::Receiver<bool>>) {
             let _ = rx.wait_for(|v| *v).await;
         }
         None => std::future::pending::<()>().await,
+    }
+}
+
+/// The reloader and the configuration in force, shared by SIGHUP and `POST /reload`.
+struct ReloadState {
+    reloader: Option<Reloader>,
+    current: std::sync::Mutex<Config>,
+}
+
+impl ReloadState {
+    fn run(&self, server: &Server) -> Result<String> {
+        let Some(reload) = &self.reloader else { bail!("this resolver was started without a configuration source to reload") };
+        let new = reload()?;
+        let mut cur = self.current.lock().unwrap_or_else(|p| p.into_inner());
+        let msg = apply_reload(server, &cur, &new);
+        *cur = new;
+        Ok(msg)
     }
 }

@@ -98,7 +98,6 @@ pub fn fetch(source: &AuthSource, now: u64) -> Result<Vec<Learned>, DiscoveryErr
 /// sources list, polling each at its refresh interval.
 pub struct Discovery {
     resolver: Arc<Resolver>,
-    configured: Vec<ForwardZone>,
     sources: Vec<AuthSource>,
     /// What each source last listed.
     learned: HashMap<usize, Vec<Learned>>,
@@ -109,10 +108,10 @@ pub struct Discovery {
 }
 
 impl Discovery {
-    /// A discovery for `sources`, on top of the `configured` forward zones.
-    pub fn new(resolver: Arc<Resolver>, configured: Vec<ForwardZone>, sources: Vec<AuthSource>) -> Discovery {
+    /// A discovery for `sources` (configured forward zones of the same names win).
+    pub fn new(resolver: Arc<Resolver>, sources: Vec<AuthSource>) -> Discovery {
         let configured_anchors = resolver.anchors.read().unwrap_or_else(|p| p.into_inner()).zones().cloned().collect();
-        Discovery { resolver, configured, sources, learned: HashMap::new(), configured_anchors, owned_anchors: Default::default() }
+        Discovery { resolver, sources, learned: HashMap::new(), configured_anchors, owned_anchors: Default::default() }
     }
 
     /// Polls every source once and applies the result. Returns the number of learned zones.
@@ -137,12 +136,12 @@ impl Discovery {
     }
 
     fn apply(&self) -> usize {
-        let mut forwards = self.configured.clone();
+        let mut forwards: Vec<ForwardZone> = Vec::new();
         let mut count = 0;
         let mut wanted: Vec<(Name, Vec<Anchor>)> = Vec::new();
         for (i, list) in &self.learned {
             for z in list {
-                if forwards.iter().any(|f| f.name == z.name) {
+                if forwards.iter().any(|f| f.name == z.name) || self.resolver.is_configured_forward(&z.name) {
                     continue;
                 }
                 count += 1;
@@ -170,7 +169,7 @@ impl Discovery {
                 owned.push(name);
             }
         }
-        self.resolver.set_forwards(forwards);
+        self.resolver.set_learned_forwards(forwards);
         count
     }
 

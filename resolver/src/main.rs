@@ -104,6 +104,8 @@ enum CtlCmd {
     },
     /// List negative trust anchors with their remaining time.
     NtaList,
+    /// Re-read the configuration (forward zones, client ACL, negative trust anchors).
+    Reload,
     /// Show every trust anchor with its RFC 5011 state and key tag.
     Anchors,
 }
@@ -113,6 +115,27 @@ fn main() {
     if let Err(e) = run(cli) {
         eprintln!("tern-resolver: {e:#}");
         std::process::exit(1);
+    }
+}
+
+/// The parts of the command line a reload needs to rebuild the configuration.
+fn cli_clone(cli: &Cli) -> Cli {
+    Cli {
+        config: cli.config.clone(),
+        listen: cli.listen.clone(),
+        root_hints: cli.root_hints.clone(),
+        trust_anchors: cli.trust_anchors.clone(),
+        managed_trust_anchors: cli.managed_trust_anchors.clone(),
+        threads: cli.threads.clone(),
+        metrics: cli.metrics.clone(),
+        control: cli.control.clone(),
+        data_dir: cli.data_dir.clone(),
+        forward_zones: cli.forward_zones.clone(),
+        zones_from_auth: cli.zones_from_auth.clone(),
+        allow_from: cli.allow_from.clone(),
+        check_config: false,
+        test_clock_file: cli.test_clock_file.clone(),
+        cmd: None,
     }
 }
 
@@ -190,7 +213,11 @@ fn run(cli: Cli) -> Result<()> {
             );
             Ok(())
         }
-        None => tern_resolver::daemon::serve(cfg, clock),
+        None => {
+            let again = cli_clone(&cli);
+            let reloader: tern_resolver::daemon::Reloader = Box::new(move || load_config(&again));
+            tern_resolver::daemon::serve_until(cfg, clock, Some(reloader), None)
+        }
     }
 }
 
@@ -204,6 +231,7 @@ fn ctl(cfg: &Config, api_key: Option<String>, action: &CtlCmd) -> Result<()> {
         CtlCmd::NtaAdd { name, lifetime } => ("POST", format!("/nta/add?name={}&lifetime={}", enc(name), enc(lifetime))),
         CtlCmd::NtaRemove { name } => ("POST", format!("/nta/remove?name={}", enc(name))),
         CtlCmd::NtaList => ("GET", "/nta".to_string()),
+        CtlCmd::Reload => ("POST", "/reload".to_string()),
         CtlCmd::Anchors => ("GET", "/anchors".to_string()),
     };
     let (status, body) = control::call(addr, method, &path, key.as_deref(), "")?;

@@ -81,7 +81,7 @@ fn cache_hits_allocate_nothing() {
     ));
     let server = Server {
         resolver: resolver.clone(),
-        allow_from: vec!["127.0.0.0/8".parse().unwrap()],
+        allow_from: arc_swap::ArcSwap::from_pointee(vec!["127.0.0.0/8".parse().unwrap()]),
         udp_payload: 1232,
         tcp_idle: Duration::from_secs(1),
         shutdown: Default::default(),

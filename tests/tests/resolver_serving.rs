@@ -114,3 +114,52 @@ fn forwarded_zone_without_an_anchor_is_answered_insecure() {
     let nx = query(s.addr, "nope.example.com.", RType::A, Q::rd_dnssec());
     assert_eq!((nx.rcode(), nx.flag(flags::AD)), (rcode::NXDOMAIN, false));
 }
+
+#[test]
+fn reload_applies_acl_and_forward_zone_changes_without_restart() {
+    let dir = scratch();
+    let zone = dir.path().join("example.com.zone");
+    std::fs::copy(fixtures().join("example.com.zone"), &zone).unwrap();
+    let auth = start_auth(dir.path(), &[("example.com.", &zone)], &[]);
+    let cfg = dir.path().join("resolver.toml");
+    let control = fresh_addr(8954);
+    let write = |acl: &str, forward: bool| {
+        let fwd =
+            if forward { format!("[[forward_zone]]\nname = \"example.com.\"\ntargets = [\"{}\"]\n", auth.addr) } else { String::new() };
+        std::fs::write(
+            &cfg,
+            format!("[server]\nallow_from = [\"{acl}\"]\ncontrol = \"{control}\"\n[iterator]\nresolution_timeout = \"2s\"\n{fwd}"),
+        )
+        .unwrap();
+    };
+    write("10.0.0.0/8", true);
+    let addr = fresh_addr(5353);
+    let args: Vec<String> = [
+        "--config",
+        &cfg.display().to_string(),
+        "--listen",
+        &addr.to_string(),
+        "--root-hints",
+        &dead_end_hints(dir.path()).display().to_string(),
+        "--threads",
+        "1",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let mut res = Proc::spawn("tern-resolver", &bin("tern-resolver"), &args, dir.path().join("resolver.log"));
+    wait_ready(addr, &mut res);
+    assert_eq!(query(addr, "www.example.com.", RType::A, Q::rd()).rcode(), rcode::REFUSED);
+    write("127.0.0.0/8", true);
+    let (ok, out, err) = run_bounded(&bin("tern-resolver"), &["ctl", "reload", "--control", &control.to_string()], Duration::from_secs(30));
+    assert!(ok && out.contains("reloaded"), "{out}{err}");
+    let r = query(addr, "www.example.com.", RType::A, Q::rd());
+    assert_eq!(r.answers(RType::A), vec!["192.0.2.3"], "ACL and forward zone in force: {}", r.summary());
+    // SIGHUP reloads too: the forward zone goes away.
+    write("127.0.0.0/8", false);
+    res.signal(libc::SIGHUP);
+    let gone = eventually(Duration::from_secs(10), || {
+        try_query(addr, "www.example.com.", RType::A, Q::rd()).is_some_and(|r| r.rcode() == rcode::SERVFAIL)
+    });
+    assert!(gone, "forward zone removed by SIGHUP reload:\n{}", res.log_text());
+}

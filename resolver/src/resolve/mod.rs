@@ -211,6 +211,10 @@ pub struct Resolver {
     pub anchors: RwLock<TrustAnchors>,
     /// Forward zones in use (configured, and learned from tern-auth); modes settled.
     pub forwards: RwLock<Vec<ForwardZone>>,
+    /// The configured part of [`Resolver::forwards`] (replaced on reload).
+    configured_forwards: RwLock<Vec<ForwardZone>>,
+    /// The part learned from tern-auth (configured names win).
+    learned_forwards: RwLock<Vec<ForwardZone>>,
     /// Negative trust anchors.
     pub ntas: RwLock<NtaSet>,
     /// Counters.
@@ -312,6 +316,8 @@ impl Resolver {
             packets: PacketCache::new((cache_max / 2) as usize + 64),
             anchors: RwLock::new(anchors),
             forwards: RwLock::new(settings.forward_zones.clone()),
+            configured_forwards: RwLock::new(settings.forward_zones.clone()),
+            learned_forwards: RwLock::new(Vec::new()),
             ntas: RwLock::new(ntas),
             counters: Counters::default(),
             ready: std::sync::atomic::AtomicBool::new(false),
@@ -333,9 +339,36 @@ impl Resolver {
             .is_some_and(|f| f.dnssec == crate::config::ForwardDnssec::Insecure)
     }
 
-    /// Replaces the forward zones (modes settled by the caller) and forgets what was
-    /// cached under the zones that changed.
-    pub fn set_forwards(&self, list: Vec<ForwardZone>) {
+    /// Replaces the configured forward zones (on reload; modes settled by the caller).
+    pub fn set_configured_forwards(&self, list: Vec<ForwardZone>) {
+        *self.configured_forwards.write().unwrap_or_else(|p| p.into_inner()) = list;
+        self.recompute_forwards();
+    }
+
+    /// Replaces the forward zones learned from tern-auth.
+    pub fn set_learned_forwards(&self, list: Vec<ForwardZone>) {
+        *self.learned_forwards.write().unwrap_or_else(|p| p.into_inner()) = list;
+        self.recompute_forwards();
+    }
+
+    /// True if `name` is a configured forward zone (learned ones never replace it).
+    pub fn is_configured_forward(&self, name: &Name) -> bool {
+        self.configured_forwards.read().unwrap_or_else(|p| p.into_inner()).iter().any(|f| f.name == *name)
+    }
+
+    fn recompute_forwards(&self) {
+        let mut all = self.configured_forwards.read().unwrap_or_else(|p| p.into_inner()).clone();
+        for f in self.learned_forwards.read().unwrap_or_else(|p| p.into_inner()).iter() {
+            if !all.iter().any(|c| c.name == f.name) {
+                all.push(f.clone());
+            }
+        }
+        self.set_forwards(all);
+    }
+
+    /// Replaces the forward zones in use (modes settled by the caller) and forgets what
+    /// was cached under the zones that changed.
+    fn set_forwards(&self, list: Vec<ForwardZone>) {
         let changed: Vec<Name> = {
             let mut cur = self.forwards.write().unwrap_or_else(|p| p.into_inner());
             let mut changed: Vec<Name> = cur.iter().filter(|f| !list.contains(f)).map(|f| f.name.clone()).collect();

@@ -25,8 +25,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 pub struct Server {
     /// The resolver.
     pub resolver: Arc<Resolver>,
-    /// Client ACL.
-    pub allow_from: Vec<IpNet>,
+    /// Client ACL (replaced on reload).
+    pub allow_from: arc_swap::ArcSwap<Vec<IpNet>>,
     /// Our UDP payload size.
     pub udp_payload: u16,
     /// TCP idle timeout.
@@ -108,7 +108,7 @@ impl Server {
                 return Admit::Reply;
             }
         };
-        if !ip_allowed(&self.allow_from, peer.ip()) {
+        if !ip_allowed(&self.allow_from.load(), peer.ip()) {
             self.stats.refused.fetch_add(1, Ordering::Relaxed);
             reply::write_error(&q, rcode::REFUSED, None, out, false);
             return Admit::Reply;

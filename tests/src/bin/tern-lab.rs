@@ -86,7 +86,7 @@ fn run() -> Result<()> {
     let clock: Arc<dyn tern_resolver::resolve::Clock> = Arc::new(tern_resolver::resolve::SystemClock);
     let resolver = std::thread::Builder::new()
         .name("tern-resolver".into())
-        .spawn(move || tern_resolver::daemon::serve_until(res_cfg, clock, Some(stop_rx)))?;
+        .spawn(move || tern_resolver::daemon::serve_until(res_cfg, clock, None, Some(stop_rx)))?;
     wait(res_addr, "tern-resolver")?;
 
     // The three answers a newcomer should see, checked before we claim them.
