@@ -218,21 +218,16 @@ impl Resolver {
                     tracing::debug!(zone = %deleg.zone, ?l, "all servers lame");
                     return Err(ResolveError::NoReachableAuthority(deleg.zone.clone()));
                 }
-                r if ask != *qname => {
-                    // A minimised step: the intermediate name is not a cut.
-                    match r {
-                        Response::NxDomain { .. } | Response::NoData { .. } | Response::Answer { .. } => {
-                            if matches!(r, Response::NxDomain { .. }) {
-                                // RFC 9156 §2.3: a broken server may say NXDOMAIN for an
-                                // empty non-terminal; ask the full name instead of trusting it.
-                                minimise = false;
-                            } else {
-                                known += 1;
-                            }
-                            continue;
-                        }
-                        _ => unreachable!("referral and lame handled above"),
-                    }
+                Response::NxDomain { .. } if ask != *qname => {
+                    // RFC 9156 §2.3: a broken server may say NXDOMAIN for an empty
+                    // non-terminal; ask the full name instead of trusting it.
+                    minimise = false;
+                    continue;
+                }
+                Response::NoData { .. } | Response::Answer { .. } if ask != *qname => {
+                    // A minimised step: the intermediate name exists and is not a cut.
+                    known += 1;
+                    continue;
                 }
                 Response::Answer { answer, authority, nxdomain, aa: _ } => {
                     let rank = if aa { Rank::AnswerAuth } else { Rank::AnswerNonAuth };
