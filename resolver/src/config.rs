@@ -324,11 +324,7 @@ pub struct Overrides {
 
 /// Reads a TOML config file.
 pub fn read_spec(path: &Path) -> Result<Spec, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ConfigError::new("--config", format!("cannot read {}: {e}", path.display())))?;
-    toml::from_str(&text).map_err(|e| {
-        let key = e.message().split('`').nth(1).unwrap_or("(file)").to_string();
-        ConfigError::new(key, format!("{}: {}", path.display(), e.to_string().trim()))
-    })
+    tern_shared::config::read_toml(path)
 }
 
 /// Applies command-line overrides.

@@ -140,9 +140,7 @@ fn cli_clone(cli: &Cli) -> Cli {
 }
 
 fn init_logs() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("TERN_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).with_ansi(ansi).try_init();
+    tern_shared::log::init("info");
 }
 
 fn load_config(cli: &Cli) -> Result<Config> {

@@ -29,6 +29,16 @@ impl ConfigError {
     }
 }
 
+/// Reads a TOML config file into `T`; a syntax error or an unknown key is reported with
+/// the key named (serde's `deny_unknown_fields` message carries it).
+pub fn read_toml<T: serde::de::DeserializeOwned>(path: &std::path::Path) -> Result<T, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError::new("--config", format!("cannot read {}: {e}", path.display())))?;
+    toml::from_str(&text).map_err(|e| {
+        let key = e.message().split('`').nth(1).unwrap_or("(file)").to_string();
+        ConfigError::new(key, format!("{}: {}", path.display(), e.to_string().trim()))
+    })
+}
+
 /// Parses a duration: plain seconds (`"30"`) or units `s`, `m`, `h`, `d`, `w`,
 /// combinable (`"1h30m"`).
 pub fn parse_duration(s: &str) -> Result<Duration, String> {

@@ -494,3 +494,52 @@ pub fn dead_end_hints(dir: &Path) -> PathBuf {
     std::fs::write(&p, ". 3600000 IN NS nowhere.invalid.\nnowhere.invalid. 3600000 IN A 127.0.0.254\n").expect("write hints");
     p
 }
+
+/// Fetches `/metrics` from a Prometheus listener (plain or chunked body).
+pub fn scrape_metrics(addr: SocketAddr) -> String {
+    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).expect("metrics listener");
+    s.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
+    s.write_all(format!("GET /metrics HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes()).expect("request");
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    let body = out.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    if !out.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+        return body;
+    }
+    let mut plain = String::new();
+    let mut rest = body.as_str();
+    while let Some((size, after)) = rest.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 || after.len() < n {
+            break;
+        }
+        plain.push_str(&after[..n]);
+        rest = after[n..].strip_prefix("\r\n").unwrap_or(&after[n..]);
+    }
+    plain
+}
+
+/// Checks exposition text with `promtool check metrics` (skipped with a message where
+/// promtool is absent, a failure under CI).
+pub fn promtool_accepts(text: &str) {
+    if !have("promtool") {
+        assert!(std::env::var_os("CI").is_none(), "promtool missing under CI (apt-get install prometheus)");
+        eprintln!("SKIPPED promtool check: not installed");
+        return;
+    }
+    let mut child = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("promtool");
+    child.stdin.take().expect("stdin").write_all(text.as_bytes()).expect("write");
+    let out = child.wait_with_output().expect("promtool output");
+    assert!(
+        out.status.success(),
+        "promtool check metrics failed:\n{}{}\n--- metrics ---\n{text}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -40,9 +40,7 @@ fn wait(addr: SocketAddr, what: &str) -> Result<()> {
 }
 
 fn run() -> Result<()> {
-    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let filter = tracing_subscriber::EnvFilter::try_from_env("TERN_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).with_ansi(ansi).try_init();
+    tern_shared::log::init("warn");
     let dir: PathBuf = match std::env::args().nth(1) {
         Some(d) => PathBuf::from(d),
         None => std::env::temp_dir().join(format!("tern-lab-{}", std::process::id())),
