@@ -46,6 +46,9 @@ pub fn random_id() -> u16 {
     u16::from_be_bytes(b)
 }
 
+/// Receive buffer for UDP replies.
+const UDP_REPLY_BUFFER: usize = 4096;
+
 /// The real network: a fresh UDP socket per query, TCP with a fresh connection.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct NetTransport;
@@ -81,7 +84,9 @@ async fn udp_exchange(server: SocketAddr, query: &[u8]) -> Result<Vec<u8>, Trans
     // Port 0: the kernel picks a random ephemeral port for each socket.
     let sock = tokio::net::UdpSocket::bind(unspecified(server)).await.map_err(net)?;
     sock.send_to(query, server).await.map_err(net)?;
-    let mut buf = vec![0u8; 65535];
+    // We advertise a 1232-octet payload (RFC 6891): a longer datagram is a broken server,
+    // so a small buffer suffices and keeps per-query memory low.
+    let mut buf = vec![0u8; UDP_REPLY_BUFFER];
     loop {
         let (n, from) = sock.recv_from(&mut buf).await.map_err(net)?;
         // RFC 5452 §9.1: only the address we asked, with our ID and question.

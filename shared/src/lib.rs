@@ -6,6 +6,7 @@
 pub mod config;
 pub mod control;
 pub mod dnssec;
+pub mod hash;
 pub mod log;
 pub mod metrics;
 pub mod socket;

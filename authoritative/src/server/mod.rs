@@ -62,16 +62,16 @@ pub fn bind_udp(addr: SocketAddr) -> io::Result<UdpSocket> {
     tern_shared::socket::udp_reuseport(addr, Some(UDP_POLL))
 }
 
-/// Runs one UDP worker until shutdown: receive, answer, send, with one reused buffer
-/// pair and no allocation per packet.
+/// Runs one UDP worker until shutdown: receive a batch (`recvmmsg`), answer each,
+/// send the batch (`sendmmsg`), with buffers allocated once and no allocation per packet.
 pub fn udp_worker(sock: UdpSocket, shared: Arc<Shared>) {
     let m = WorkerMetrics::new("udp");
-    let mut inbuf = vec![0u8; 65535];
+    let mut batch = tern_shared::socket::UdpBatch::new();
     let mut out: Vec<u8> = Vec::with_capacity(65535);
     let mut errors_logged = 0u32;
     while !shared.shutdown.load(Ordering::Relaxed) {
-        let (n, peer) = match sock.recv_from(&mut inbuf) {
-            Ok(x) => x,
+        let n = match batch.recv(&sock) {
+            Ok(n) => n,
             Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted) => continue,
             Err(e) => {
                 if errors_logged < 10 {
@@ -82,13 +82,18 @@ pub fn udp_worker(sock: UdpSocket, shared: Arc<Shared>) {
             }
         };
         let zones = shared.zones.load();
-        match respond(&zones, &inbuf[..n], &mut out, Transport::Udp, shared.limits) {
-            Outcome::Answered { truncated, .. } => {
-                m.answered(&out, truncated);
-                let _ = sock.send_to(&out, peer);
+        for i in 0..n {
+            match respond(&zones, batch.datagram(i), &mut out, Transport::Udp, shared.limits) {
+                Outcome::Answered { truncated, .. } => {
+                    m.answered(&out, truncated);
+                    let len = out.len().min(tern_shared::socket::MAX_RESPONSE);
+                    batch.reply_buffer()[..len].copy_from_slice(&out[..len]);
+                    batch.queue(i, len);
+                }
+                Outcome::Transfer | Outcome::Dropped => m.dropped.increment(1),
             }
-            Outcome::Transfer | Outcome::Dropped => m.dropped.increment(1),
         }
+        let _ = batch.send(&sock);
     }
 }
 

@@ -236,7 +236,7 @@ pub struct Zone {
     /// Every owner name (and empty non-terminal) in canonical order (RFC 4034 §6.1).
     pub nodes: Vec<Node>,
     /// Lowercased wire name -> index into `nodes`.
-    index: HashMap<Box<[u8]>, u32>,
+    index: HashMap<Box<[u8]>, u32, tern_shared::hash::FnvBuild>,
     /// Indexes of nodes carrying an NSEC RRset, in canonical order.
     nsec_nodes: Vec<u32>,
     /// The NSEC3 chain, if the zone has one.
@@ -315,7 +315,8 @@ impl Zone {
             sorted_seen.push(s);
         }
         let nodes = sorted_nodes;
-        let index: HashMap<Box<[u8]>, u32> = nodes.iter().enumerate().map(|(i, n)| (lower_key(n.name.wire()), i as u32)).collect();
+        let index: HashMap<Box<[u8]>, u32, tern_shared::hash::FnvBuild> =
+            nodes.iter().enumerate().map(|(i, n)| (lower_key(n.name.wire()), i as u32)).collect();
 
         let mut zone = Zone {
             origin: origin.clone(),

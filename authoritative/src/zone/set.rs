@@ -11,7 +11,7 @@ use tern_shared::wire::RType;
 /// An immutable set of zone snapshots, swapped as a whole on reload.
 #[derive(Debug, Default, Clone)]
 pub struct ZoneSet {
-    zones: HashMap<Box<[u8]>, Arc<Zone>>,
+    zones: HashMap<Box<[u8]>, Arc<Zone>, tern_shared::hash::FnvBuild>,
 }
 
 impl ZoneSet {

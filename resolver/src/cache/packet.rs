@@ -11,7 +11,7 @@
 //! Shards evict crudely (expired entries first, then half the shard) when full.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hasher};
+use std::hash::Hasher;
 use std::sync::{Arc, RwLock};
 use tern_shared::wire::query::QueryView;
 use tern_shared::wire::{flags, RType};
@@ -46,35 +46,7 @@ pub struct Packet {
     pub expires: u64,
 }
 
-/// FNV-1a: cheap, stable hashing for shard choice and the maps (keys are not
-/// attacker-chosen collisions of concern: each shard map is bounded).
-#[derive(Default, Clone, Copy)]
-pub struct Fnv(u64);
-
-impl Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
-        for &b in bytes {
-            h ^= b as u64;
-            h = h.wrapping_mul(0x100_0000_01b3);
-        }
-        self.0 = h;
-    }
-}
-
-/// Builds [`Fnv`] hashers.
-#[derive(Default, Clone, Copy)]
-pub struct FnvBuild;
-
-impl BuildHasher for FnvBuild {
-    type Hasher = Fnv;
-    fn build_hasher(&self) -> Fnv {
-        Fnv::default()
-    }
-}
+use tern_shared::hash::FnvBuild;
 
 type Shard = RwLock<HashMap<Box<[u8]>, Arc<Packet>, FnvBuild>>;
 
@@ -114,7 +86,7 @@ pub fn request_variant(q: &QueryView<'_>) -> u8 {
 }
 
 fn shard_of(key: &[u8]) -> usize {
-    let mut h = Fnv::default();
+    let mut h = tern_shared::hash::Fnv::default();
     h.write(key);
     (h.finish() as usize) & (SHARDS - 1)
 }

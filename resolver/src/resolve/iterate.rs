@@ -173,6 +173,16 @@ impl Resolver {
                 _ => (qname.clone(), qtype),
             };
             let minimised_step = ask != *qname;
+            if minimised_step {
+                // An intermediate name already known to exist without a cut (RFC 9156
+                // §3: cache what minimised queries taught) is not asked again.
+                let now = self.now();
+                if self.outcomes.get(&crate::cache::key(&ask, ask_type)).is_some_and(|o| o.expires > now && o.kind != AnswerKind::NxDomain)
+                {
+                    known += 1;
+                    continue;
+                }
+            }
             let (msg, _server) = match self.ask(&mut deleg, &ask, ask_type, ctx).await {
                 Ok(x) => x,
                 // RFC 9156 §2.3: servers that fail minimised queries get the full name.
@@ -224,8 +234,24 @@ impl Resolver {
                     minimise = false;
                     continue;
                 }
-                Response::NoData { .. } | Response::Answer { .. } if ask != *qname => {
+                Response::NoData { authority } if ask != *qname => {
                     // A minimised step: the intermediate name exists and is not a cut.
+                    let o = self.outcome(Vec::new(), authority, AnswerKind::NoData, now);
+                    if o.expires > o.stored {
+                        self.outcomes.insert(crate::cache::key(&ask, ask_type), Arc::new(o));
+                    }
+                    known += 1;
+                    continue;
+                }
+                Response::Answer { answer, authority, aa, .. } if ask != *qname => {
+                    let rank = if aa { Rank::AnswerAuth } else { Rank::AnswerNonAuth };
+                    for set in &answer {
+                        self.rrsets.put(set.clone(), rank, Trust::Unchecked, now);
+                    }
+                    let o = self.outcome(answer, authority, AnswerKind::Positive, now);
+                    if o.expires > o.stored {
+                        self.outcomes.insert(crate::cache::key(&ask, ask_type), Arc::new(o));
+                    }
                     known += 1;
                     continue;
                 }

@@ -201,39 +201,45 @@ fn header_only(out: &mut Vec<u8>, h: tern_shared::wire::Header, rc: u16) {
     MessageWriter::new(out, 512, Header { id: h.id, flags: f, ..Default::default() }).finish();
 }
 
-/// Runs one UDP worker until shutdown. Cache hits are answered on this thread; misses
-/// are resolved on the runtime and answered from there through a clone of the socket.
+/// Runs one UDP worker until shutdown. Queries arrive in batches (`recvmmsg`); cache
+/// hits are answered on this thread and sent back in one `sendmmsg`; misses are resolved
+/// on the runtime and answered from there through a clone of the socket.
 pub fn udp_worker(sock: UdpSocket, server: Arc<Server>, rt: tokio::runtime::Handle) {
     let sock = Arc::new(sock);
-    let mut inbuf = vec![0u8; 65535];
+    let mut batch = tern_shared::socket::UdpBatch::new();
     let mut out: Vec<u8> = Vec::with_capacity(65535);
     while !server.shutdown.load(Ordering::Relaxed) {
-        let (n, peer) = match sock.recv_from(&mut inbuf) {
-            Ok(x) => x,
-            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted) => continue,
+        let n = match batch.recv(&sock) {
+            Ok(n) => n,
             Err(_) => continue,
         };
-        match server.admit(&inbuf[..n], peer, &mut out, true) {
-            Admit::Drop => {}
-            Admit::Reply => {
-                count_reply(crate::metrics::udp(), &out);
-                let _ = sock.send_to(&out, peer);
-            }
-            Admit::Resolve(_) => {
-                let packet = inbuf[..n].to_vec();
-                let (server, sock) = (server.clone(), sock.clone());
-                rt.spawn(async move {
-                    let Ok(q) = QueryView::parse(&packet) else { return };
-                    let mut out = Vec::with_capacity(1232);
-                    let limit = reply::udp_limit(&q, server.udp_payload);
-                    let started = std::time::Instant::now();
-                    server.answer(&q, limit, &mut out).await;
-                    crate::metrics::udp().latency(started.elapsed());
+        for i in 0..n {
+            let Some(peer) = batch.peer(i) else { continue };
+            match server.admit(batch.datagram(i), peer, &mut out, true) {
+                Admit::Drop => {}
+                Admit::Reply => {
                     count_reply(crate::metrics::udp(), &out);
-                    let _ = sock.send_to(&out, peer);
-                });
+                    let len = out.len().min(tern_shared::socket::MAX_RESPONSE);
+                    batch.reply_buffer()[..len].copy_from_slice(&out[..len]);
+                    batch.queue(i, len);
+                }
+                Admit::Resolve(_) => {
+                    let packet = batch.datagram(i).to_vec();
+                    let (server, sock) = (server.clone(), sock.clone());
+                    rt.spawn(async move {
+                        let Ok(q) = QueryView::parse(&packet) else { return };
+                        let mut out = Vec::with_capacity(1232);
+                        let limit = reply::udp_limit(&q, server.udp_payload);
+                        let started = std::time::Instant::now();
+                        server.answer(&q, limit, &mut out).await;
+                        crate::metrics::udp().latency(started.elapsed());
+                        count_reply(crate::metrics::udp(), &out);
+                        let _ = sock.send_to(&out, peer);
+                    });
+                }
             }
         }
+        let _ = batch.send(&sock);
     }
 }
 
