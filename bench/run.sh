@@ -243,6 +243,7 @@ BG0=$(bg_load)
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 log "bench: '$what', output $OUT; background CPU load before start: ${BG0}% of $NCPU CPUs (loadavg $LOAD0)"
 
+B0=$(date +%s)
 if [ "$BUILD" = 1 ]; then
 	log "building release binaries (cargo build --release --bins; bounded 20 min)"
 	if ! (cd "$REPO" && timeout 1200 cargo build --release --bins) >"$OUT/build.log" 2>&1; then
@@ -254,6 +255,7 @@ if [ "$BUILD" = 1 ]; then
 		fi
 	fi
 fi
+BUILD_SECS=$(($(date +%s) - B0))
 [ -x "$TERN_RES" ] && [ -x "$TERN_AUTH" ] || die "no $TERN_RES / $TERN_AUTH (BENCH_BUILD=1 builds them)"
 GIT_REV=$(cd "$REPO" && git rev-parse --short HEAD 2>/dev/null || echo unknown)
 GIT_DIRTY=$(cd "$REPO" && git status --porcelain --untracked-files=no -- authoritative resolver shared trust-anchors Cargo.toml Cargo.lock 2>/dev/null | wc -l)
@@ -884,7 +886,7 @@ done
 T_END=$(date +%s)
 BG1=$(bg_load)
 {
-	echo "ELAPSED=$((T_END - T_START))"
+	echo "ELAPSED=$((T_END - T_START)) BUILD_SECS=$BUILD_SECS"
 	echo "BG1=$BG1 LOAD1='$(cut -d' ' -f1-3 /proc/loadavg)'"
 } >>"$OUT/meta.env"
 "$BENCH_DIR/report.sh" "$OUT" >"$OUT/RESULTS.md"

@@ -24,6 +24,8 @@
 # `cargo build --bins` if missing), or the paths in $TERN_AUTH / $TERN_RESOLVER.
 # Every process it starts is stopped by its PID; every wait is bounded.
 set -uo pipefail
+# Where cargo puts binaries (CARGO_TARGET_DIR is honoured).
+TARGET_DIR=${CARGO_TARGET_DIR:-target}
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 2
 ROOT=$PWD
@@ -66,13 +68,13 @@ trap 'exit 130' INT TERM
 # --- binaries -----------------------------------------------------------------------
 section "binaries"
 if [ -z "${TERN_AUTH:-}" ] || [ -z "${TERN_RESOLVER:-}" ]; then
-	if [ ! -x target/debug/tern-auth ] || [ ! -x target/debug/tern-resolver ]; then
-		echo "building target/debug/tern-auth and target/debug/tern-resolver"
+	if [ ! -x "$TARGET_DIR/debug/tern-auth" ] || [ ! -x "$TARGET_DIR/debug/tern-resolver" ]; then
+		echo "building $TARGET_DIR/debug/tern-auth and $TARGET_DIR/debug/tern-resolver"
 		cargo build --quiet --bin tern-auth --bin tern-resolver || { echo "FAIL: cargo build"; exit 1; }
 	fi
 fi
-TERN_AUTH=$(realpath -e "${TERN_AUTH:-target/debug/tern-auth}" 2>/dev/null) || { echo "FAIL: no tern-auth binary (set TERN_AUTH)"; exit 1; }
-TERN_RESOLVER=$(realpath -e "${TERN_RESOLVER:-target/debug/tern-resolver}" 2>/dev/null) || { echo "FAIL: no tern-resolver binary (set TERN_RESOLVER)"; exit 1; }
+TERN_AUTH=$(realpath -e "${TERN_AUTH:-$TARGET_DIR/debug/tern-auth}" 2>/dev/null) || { echo "FAIL: no tern-auth binary (set TERN_AUTH)"; exit 1; }
+TERN_RESOLVER=$(realpath -e "${TERN_RESOLVER:-$TARGET_DIR/debug/tern-resolver}" 2>/dev/null) || { echo "FAIL: no tern-resolver binary (set TERN_RESOLVER)"; exit 1; }
 pass "tern-auth: $TERN_AUTH"
 pass "tern-resolver: $TERN_RESOLVER"
 export NO_COLOR=1 TERN_LOG=info
