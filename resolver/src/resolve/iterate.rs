@@ -43,7 +43,9 @@ impl Resolver {
         let mut cur = qname.clone();
         let mut seen: Vec<Name> = vec![cur.clone()];
         for _ in 0..MAX_CHAIN {
-            let out = self.lookup(&cur, qtype, ctx).await?;
+            // The client's own chain is cached once, as the validated answer; only the
+            // lookups iteration makes for itself keep their outcomes and RRsets.
+            let out = self.lookup_with(&cur, qtype, ctx, false).await?;
             // Walk the chain this outcome gives, starting at `cur`.
             let mut name = cur.clone();
             for set in &out.answer {
@@ -77,15 +79,28 @@ impl Resolver {
     /// Resolves one name: cached outcome, forward zone or iteration. Boxed, because
     /// iteration needs lookups (NS addresses, DS, DNSKEY) of its own.
     pub(super) fn lookup<'a>(&'a self, qname: &'a Name, qtype: RType, ctx: &'a mut Ctx) -> BoxFut<'a, Result<Arc<Outcome>, ResolveError>> {
+        self.lookup_with(qname, qtype, ctx, true)
+    }
+
+    /// [`lookup`](Self::lookup); `keep` says whether the outcome and its answer RRsets
+    /// go into the outcome and RRset caches (not for a client's chain, which is cached
+    /// as its validated answer: one copy, not three).
+    pub(super) fn lookup_with<'a>(
+        &'a self,
+        qname: &'a Name,
+        qtype: RType,
+        ctx: &'a mut Ctx,
+        keep: bool,
+    ) -> BoxFut<'a, Result<Arc<Outcome>, ResolveError>> {
         Box::pin(async move {
             let now = self.now();
             let k = crate::cache::key(qname, qtype);
             if let Some(o) = self.outcomes.get(&k).filter(|o| o.expires > now) {
                 return Ok(o);
             }
-            let out = self.iterate(qname, qtype, ctx).await?;
+            let out = self.iterate_with(qname, qtype, ctx, keep).await?;
             let out = Arc::new(out);
-            if out.expires > out.stored {
+            if keep && out.expires > out.stored {
                 self.outcomes.insert(k, out.clone());
             }
             Ok(out)
@@ -157,6 +172,11 @@ impl Resolver {
 
     /// Iterates for one name from the closest delegation (or asks its forwarder).
     pub(super) async fn iterate(&self, qname: &Name, qtype: RType, ctx: &mut Ctx) -> Result<Outcome, ResolveError> {
+        self.iterate_with(qname, qtype, ctx, true).await
+    }
+
+    /// [`iterate`](Self::iterate); `keep` as for [`lookup_with`](Self::lookup_with).
+    async fn iterate_with(&self, qname: &Name, qtype: RType, ctx: &mut Ctx, keep: bool) -> Result<Outcome, ResolveError> {
         let mut deleg = match self.forward_for(qname) {
             // DS at a forward zone's apex lives in the parent (RFC 4035 §4.2): iterate for it.
             Some(f) if !(qtype == RType::DS && f.zone == *qname) => f,
@@ -257,7 +277,8 @@ impl Resolver {
                 }
                 Response::Answer { answer, authority, nxdomain, aa: _ } => {
                     let rank = if aa { Rank::AnswerAuth } else { Rank::AnswerNonAuth };
-                    for s in &answer {
+                    // Data iteration may need again (addresses, NS, keys) is always kept.
+                    for s in answer.iter().filter(|s| keep || matches!(s.rtype, RType::NS | RType::DS | RType::DNSKEY)) {
                         self.rrsets.put(s.clone(), rank, Trust::Unchecked, now);
                     }
                     let kind = if nxdomain { AnswerKind::NxDomain } else { AnswerKind::Positive };
