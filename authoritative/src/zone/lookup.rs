@@ -115,7 +115,7 @@ impl Zone {
 /// Writes the answer to `qname`/`qtype` from `zone` into `w`, whose question is already
 /// written. `dnssec` is true when the client set DO and the zone is signed.
 pub fn answer(zone: &Zone, qname: &[u8], qtype: RType, dnssec: bool, w: &mut MessageWriter<'_>) -> Answered {
-    let mut a = Answering { zone, dnssec, auth: SmallVec::new(), addl: SmallVec::new(), truncated: false };
+    let mut a = Answering { zone, dnssec, auth: SmallVec::new(), addl: SmallVec::new(), truncated: false, at_question: false };
     let (rcode, authoritative) = a.walk(qname, qtype, w);
     a.finish(w);
     Answered { rcode, authoritative, truncated: a.truncated }
@@ -131,6 +131,8 @@ struct Answering<'z> {
     /// (owner, RRset, required) for the additional section.
     addl: SmallVec<[(&'z [u8], &'z RRset, bool); 8]>,
     truncated: bool,
+    /// True while answering the question name itself (the first step of a chain).
+    at_question: bool,
 }
 
 impl<'z> Answering<'z> {
@@ -226,7 +228,8 @@ impl<'z> Answering<'z> {
                 return Step::Done(rcode::NOERROR);
             }
         } else if let Some(set) = node.rrset(qtype) {
-            if self.put_answer(w, owner, set).is_ok() {
+            let put = if self.at_question { self.put_answer_at_question(w, owner, node, set) } else { self.put_answer(w, owner, set) };
+            if put.is_ok() {
                 self.additional_for(set);
                 if let Some(ce) = wild_ce {
                     self.prove_wildcard_answer(owner, ce);
@@ -246,9 +249,26 @@ impl<'z> Answering<'z> {
     }
 
     /// Writes an RRset (with RRSIGs when DO) to the answer section; on overflow marks
-    /// the response truncated.
+    /// the response truncated. At the question name the snapshot's ready-made records
+    /// are copied in one piece.
     fn put_answer(&mut self, w: &mut MessageWriter<'_>, owner: &[u8], set: &RRset) -> Result<(), Full> {
         let r = put_set(w, Section::Answer, owner, set, self.dnssec, None);
+        if r.is_err() {
+            self.truncated = true;
+        }
+        r
+    }
+
+    /// [`put_answer`](Self::put_answer) for an RRset of `node` answered at the question name.
+    fn put_answer_at_question(&mut self, w: &mut MessageWriter<'_>, owner: &[u8], node: &Node, set: &RRset) -> Result<(), Full> {
+        let Some(ws) = node.rrsets.iter().position(|s| std::ptr::eq(s, set)).and_then(|i| node.wire.get(i)) else {
+            return self.put_answer(w, owner, set);
+        };
+        let r = if self.dnssec {
+            w.append_records(Section::Answer, &ws.bytes, ws.data_count + ws.sig_count)
+        } else {
+            w.append_records(Section::Answer, &ws.bytes[..ws.data_len], ws.data_count)
+        };
         if r.is_err() {
             self.truncated = true;
         }

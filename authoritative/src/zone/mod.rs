@@ -160,6 +160,46 @@ pub struct Node {
     pub rrsets: Vec<RRset>,
     /// Role in the tree.
     pub kind: NodeKind,
+    /// Each RRset (same index) as ready-made answer records owned by the question name,
+    /// built once per snapshot so answering it is one copy.
+    pub wire: Vec<WireSet>,
+}
+
+/// An RRset encoded as answer records whose owner is a compression pointer to the
+/// question name (offset 12, RFC 1035 §4.1.4): the data records, then its RRSIGs.
+#[derive(Debug, Clone, Default)]
+pub struct WireSet {
+    /// Data records followed by the RRSIG records.
+    pub bytes: Box<[u8]>,
+    /// Length of the data records alone (what a client without DO gets).
+    pub data_len: usize,
+    /// Number of data records.
+    pub data_count: u16,
+    /// Number of RRSIG records.
+    pub sig_count: u16,
+}
+
+impl WireSet {
+    /// Encodes `set` with its owner pointing at the question name.
+    pub fn encode(set: &RRset) -> WireSet {
+        let mut bytes = Vec::with_capacity(set.rdatas.iter().chain(set.sigs.iter()).map(|r| r.len() + 12).sum());
+        let rec = |bytes: &mut Vec<u8>, t: RType, rd: &[u8]| {
+            bytes.extend_from_slice(&[0xc0, 0x0c]);
+            bytes.extend_from_slice(&t.0.to_be_bytes());
+            bytes.extend_from_slice(&Class::IN.0.to_be_bytes());
+            bytes.extend_from_slice(&set.ttl.to_be_bytes());
+            bytes.extend_from_slice(&(rd.len() as u16).to_be_bytes());
+            bytes.extend_from_slice(rd);
+        };
+        for rd in &set.rdatas {
+            rec(&mut bytes, set.rtype, rd);
+        }
+        let data_len = bytes.len();
+        for sig in &set.sigs {
+            rec(&mut bytes, RType::RRSIG, sig);
+        }
+        WireSet { bytes: bytes.into_boxed_slice(), data_len, data_count: set.rdatas.len() as u16, sig_count: set.sigs.len() as u16 }
+    }
 }
 
 impl Node {
@@ -415,6 +455,9 @@ impl Zone {
     /// Recomputes what is derived from the nodes (the NSEC index, the signed flag)
     /// after the signer changed them.
     pub fn refresh_derived(&mut self) {
+        for node in self.nodes.iter_mut() {
+            node.wire = node.rrsets.iter().map(WireSet::encode).collect();
+        }
         self.nsec_nodes = (0..self.nodes.len() as u32).filter(|&i| self.nodes[i as usize].rrset(RType::NSEC).is_some()).collect();
         let apex = self.apex();
         self.signed = apex.rrset(RType::DNSKEY).is_some() && apex.rrset(RType::SOA).is_some_and(|s| !s.sigs.is_empty());
@@ -556,7 +599,7 @@ fn build_node(name: Name, recs: Vec<SourcedRecord>, errors: &mut Vec<ZoneError>)
             errors.push(ZoneError::MultipleDname { at: seen[&RType::DNAME].clone(), owner: name.clone() });
         }
     }
-    (Node { name, rrsets, kind: NodeKind::Auth }, seen)
+    (Node { name, rrsets, kind: NodeKind::Auth, wire: Vec::new() }, seen)
 }
 
 /// RDATA equality in canonical form (RFC 4034 §6.2), so `NS A.EXAMPLE.` and

@@ -168,6 +168,16 @@ impl<'a> MessageWriter<'a> {
         Ok(())
     }
 
+    /// Appends `count` ready-made records to `section`. Their owner names may only be
+    /// pointers to the question (offset 12); the bytes are not compressed further.
+    pub fn append_records(&mut self, section: Section, bytes: &[u8], count: u16) -> Result<(), Full> {
+        debug_assert!(self.counts[section as usize + 1..].iter().all(|&c| c == 0), "sections written out of order");
+        self.check(bytes.len())?;
+        self.buf.extend_from_slice(bytes);
+        self.counts[section as usize] += count;
+        Ok(())
+    }
+
     /// Writes a [`Record`], with its owner as stored.
     pub fn record(&mut self, section: Section, r: &Record) -> Result<(), Full> {
         self.record_raw(section, r.owner.wire(), r.rtype, r.class, r.ttl, &r.rdata)
