@@ -70,8 +70,7 @@ pub struct UdpBatch {
     rx: Box<[[u8; MAX_QUERY]]>,
     rx_len: [usize; BATCH],
     peers: Box<[libc::sockaddr_storage]>,
-    tx: Box<[[u8; MAX_RESPONSE]]>,
-    tx_len: [usize; BATCH],
+    tx: Vec<Vec<u8>>,
     tx_peer: [usize; BATCH],
     n_tx: usize,
     iov: Box<[libc::iovec]>,
@@ -99,8 +98,7 @@ impl UdpBatch {
             rx: vec![[0u8; MAX_QUERY]; BATCH].into_boxed_slice(),
             rx_len: [0; BATCH],
             peers: vec![zero_ss; BATCH].into_boxed_slice(),
-            tx: vec![[0u8; MAX_RESPONSE]; BATCH].into_boxed_slice(),
-            tx_len: [0; BATCH],
+            tx: (0..BATCH).map(|_| Vec::with_capacity(MAX_RESPONSE)).collect(),
             tx_peer: [0; BATCH],
             n_tx: 0,
             iov: vec![zero_iov; BATCH].into_boxed_slice(),
@@ -150,17 +148,19 @@ impl UdpBatch {
         sockaddr_to(&self.peers[i])
     }
 
-    /// A response buffer for the `i`th datagram: write the answer into it, then
-    /// [`queue`](Self::queue) its length.
+    /// The `i`th datagram and the next free response buffer (capacity
+    /// [`MAX_RESPONSE`]; whatever it holds is replaced), to answer straight into.
     #[inline]
-    pub fn reply_buffer(&mut self) -> &mut [u8; MAX_RESPONSE] {
-        &mut self.tx[self.n_tx]
+    pub fn datagram_and_reply(&mut self, i: usize) -> (&[u8], &mut Vec<u8>) {
+        (&self.rx[i][..self.rx_len[i]], &mut self.tx[self.n_tx])
     }
 
-    /// Queues `len` octets of the current reply buffer to go to the `i`th sender.
+    /// Queues the current response buffer (as filled through
+    /// [`datagram_and_reply`](Self::datagram_and_reply)) to go to the `i`th sender.
     #[inline]
-    pub fn queue(&mut self, i: usize, len: usize) {
-        self.tx_len[self.n_tx] = len.min(MAX_RESPONSE);
+    pub fn queue(&mut self, i: usize) {
+        let b = &mut self.tx[self.n_tx];
+        b.truncate(MAX_RESPONSE);
         self.tx_peer[self.n_tx] = i;
         self.n_tx += 1;
     }
@@ -170,7 +170,7 @@ impl UdpBatch {
         use std::os::fd::AsRawFd;
         let total = self.n_tx;
         for k in 0..total {
-            self.iov[k] = libc::iovec { iov_base: self.tx[k].as_mut_ptr().cast(), iov_len: self.tx_len[k] };
+            self.iov[k] = libc::iovec { iov_base: self.tx[k].as_mut_ptr().cast(), iov_len: self.tx[k].len() };
             let peer = self.tx_peer[k];
             let h = &mut self.msgs[k].msg_hdr;
             h.msg_name = (&mut self.peers[peer] as *mut libc::sockaddr_storage).cast();
@@ -243,11 +243,11 @@ mod tests {
         while got < 5 {
             let n = b.recv(&server).unwrap();
             for i in 0..n {
-                let d = b.datagram(i).to_vec();
-                let buf = b.reply_buffer();
-                buf[..3].copy_from_slice(&d);
-                buf[3] = 0xee;
-                b.queue(i, 4);
+                let (d, reply) = b.datagram_and_reply(i);
+                reply.clear();
+                reply.extend_from_slice(d);
+                reply.push(0xee);
+                b.queue(i);
             }
             b.send(&server).unwrap();
             got += n;

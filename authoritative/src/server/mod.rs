@@ -67,7 +67,6 @@ pub fn bind_udp(addr: SocketAddr) -> io::Result<UdpSocket> {
 pub fn udp_worker(sock: UdpSocket, shared: Arc<Shared>) {
     let m = WorkerMetrics::new("udp");
     let mut batch = tern_shared::socket::UdpBatch::new();
-    let mut out: Vec<u8> = Vec::with_capacity(65535);
     let mut errors_logged = 0u32;
     while !shared.shutdown.load(Ordering::Relaxed) {
         let n = match batch.recv(&sock) {
@@ -83,12 +82,12 @@ pub fn udp_worker(sock: UdpSocket, shared: Arc<Shared>) {
         };
         let zones = shared.zones.load();
         for i in 0..n {
-            match respond(&zones, batch.datagram(i), &mut out, Transport::Udp, shared.limits) {
+            // Answer straight into the batch's send buffer: no copy.
+            let (query, reply) = batch.datagram_and_reply(i);
+            match respond(&zones, query, reply, Transport::Udp, shared.limits) {
                 Outcome::Answered { truncated, .. } => {
-                    m.answered(&out, truncated);
-                    let len = out.len().min(tern_shared::socket::MAX_RESPONSE);
-                    batch.reply_buffer()[..len].copy_from_slice(&out[..len]);
-                    batch.queue(i, len);
+                    m.answered(reply, truncated);
+                    batch.queue(i);
                 }
                 Outcome::Transfer | Outcome::Dropped => m.dropped.increment(1),
             }

@@ -291,5 +291,5 @@ fn build_nsec3_chain(zone: &Zone, param: Nsec3Param, opt_out: bool, ttl: u32) ->
             rrset: RRset { rtype: RType::NSEC3, ttl, rdatas: vec![rd.into()], sigs: vec![] },
         });
     }
-    Ok(Nsec3Chain { param, entries })
+    Ok(Nsec3Chain::new(param, entries))
 }

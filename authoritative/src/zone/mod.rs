@@ -242,9 +242,21 @@ pub struct Nsec3Chain {
     pub param: Nsec3Param,
     /// Entries in hash order.
     pub entries: Vec<Nsec3Entry>,
+    /// The entries' SHA-1 hashes, contiguous, for a cache-friendly binary search (empty
+    /// when some hash is not 20 octets: then `entries` is searched).
+    keys: Vec<[u8; 20]>,
 }
 
 impl Nsec3Chain {
+    /// A chain from entries (sorted here by hash, duplicates dropped).
+    pub fn new(param: Nsec3Param, mut entries: Vec<Nsec3Entry>) -> Nsec3Chain {
+        entries.sort_by(|a, b| a.hash.cmp(&b.hash));
+        entries.dedup_by(|a, b| a.hash == b.hash);
+        let keys: Vec<[u8; 20]> = entries.iter().filter_map(|e| <[u8; 20]>::try_from(&e.hash[..]).ok()).collect();
+        let keys = if keys.len() == entries.len() { keys } else { Vec::new() };
+        Nsec3Chain { param, entries, keys }
+    }
+
     /// The hash of `name` under this chain's parameters (RFC 5155 §5).
     pub fn hash(&self, name_wire: &[u8]) -> [u8; 20] {
         nsec3_hash_wire(name_wire, &self.param.salt, self.param.iterations)
@@ -252,6 +264,9 @@ impl Nsec3Chain {
 
     /// The entry whose owner hash equals `hash` (a "matching" NSEC3, RFC 5155 §7.2.1).
     pub fn matching(&self, hash: &[u8]) -> Option<&Nsec3Entry> {
+        if let (false, Ok(h)) = (self.keys.is_empty(), <&[u8; 20]>::try_from(hash)) {
+            return self.keys.binary_search(h).ok().map(|i| &self.entries[i]);
+        }
         self.entries.binary_search_by(|e| e.hash.as_slice().cmp(hash)).ok().map(|i| &self.entries[i])
     }
 
@@ -261,7 +276,10 @@ impl Nsec3Chain {
         if self.entries.is_empty() {
             return None;
         }
-        let i = self.entries.partition_point(|e| e.hash.as_slice() < hash);
+        let i = match (self.keys.is_empty(), <&[u8; 20]>::try_from(hash)) {
+            (false, Ok(h)) => self.keys.partition_point(|k| k < h),
+            _ => self.entries.partition_point(|e| e.hash.as_slice() < hash),
+        };
         Some(&self.entries[if i == 0 { self.entries.len() - 1 } else { i - 1 }])
     }
 }
@@ -276,9 +294,11 @@ pub struct Zone {
     /// Every owner name (and empty non-terminal) in canonical order (RFC 4034 §6.1).
     pub nodes: Vec<Node>,
     /// Lowercased wire name -> index into `nodes`.
-    index: HashMap<Box<[u8]>, u32, tern_shared::hash::FnvBuild>,
+    index: HashMap<IndexKey, u32, tern_shared::hash::FnvBuild>,
     /// Indexes of nodes carrying an NSEC RRset, in canonical order.
     nsec_nodes: Vec<u32>,
+    /// Index of the apex node (asked for on every negative answer).
+    apex_index: u32,
     /// The NSEC3 chain, if the zone has one.
     pub nsec3: Option<Nsec3Chain>,
     /// SOA serial.
@@ -290,6 +310,10 @@ pub struct Zone {
     /// Address ranges allowed to transfer this zone (besides the server-wide list).
     pub transfer_acl: Vec<ipnet::IpNet>,
 }
+
+/// Lowercased owner name as an index key, stored inline for names up to 40 octets so a
+/// lookup does not chase a pointer per probe (most of the cost on large zones).
+type IndexKey = smallvec::SmallVec<[u8; 40]>;
 
 /// A record with its source position, as the zone builder takes it.
 pub type SourcedRecord = (Record, Origin);
@@ -355,8 +379,15 @@ impl Zone {
             sorted_seen.push(s);
         }
         let nodes = sorted_nodes;
-        let index: HashMap<Box<[u8]>, u32, tern_shared::hash::FnvBuild> =
-            nodes.iter().enumerate().map(|(i, n)| (lower_key(n.name.wire()), i as u32)).collect();
+        let index: HashMap<IndexKey, u32, tern_shared::hash::FnvBuild> = nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                let mut k = IndexKey::from_slice(n.name.wire());
+                k.make_ascii_lowercase();
+                (k, i as u32)
+            })
+            .collect();
 
         let mut zone = Zone {
             origin: origin.clone(),
@@ -364,6 +395,7 @@ impl Zone {
             nodes,
             index,
             nsec_nodes: Vec::new(),
+            apex_index: 0,
             nsec3: None,
             serial: 0,
             negative_ttl: 0,
@@ -381,7 +413,8 @@ impl Zone {
 
     fn classify_and_check(&mut self, seen: &[HashMap<RType, Origin>], errors: &mut Vec<ZoneError>) {
         let origin = self.origin.clone();
-        let apex = self.index[&lower_key(origin.wire())] as usize;
+        let apex = self.node_index(origin.wire()).expect("the apex node is always added");
+        self.apex_index = apex as u32;
         let at = |i: usize, t: RType| seen[i].get(&t).cloned().unwrap_or(Origin { file: self.file.clone(), line: 0 });
         // SOA: exactly one, at the apex.
         for (i, node) in self.nodes.iter().enumerate() {
@@ -497,7 +530,7 @@ impl Zone {
 
     /// The apex node.
     pub fn apex(&self) -> &Node {
-        self.node(self.origin.wire()).expect("apex node always exists")
+        &self.nodes[self.apex_index as usize]
     }
 
     /// The NSEC-bearing node at or before `wire` in canonical order: the NSEC that
@@ -651,9 +684,7 @@ fn build_nsec3(zone: &Zone, records: Vec<SourcedRecord>, errors: &mut Vec<ZoneEr
             e.rrset.sigs.push(sig);
         }
     }
-    entries.sort_by(|a, b| a.hash.cmp(&b.hash));
-    entries.dedup_by(|a, b| a.hash == b.hash);
-    Some(Nsec3Chain { param: param?, entries })
+    Some(Nsec3Chain::new(param?, entries))
 }
 
 #[cfg(test)]

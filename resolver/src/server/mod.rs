@@ -207,7 +207,6 @@ fn header_only(out: &mut Vec<u8>, h: tern_shared::wire::Header, rc: u16) {
 pub fn udp_worker(sock: UdpSocket, server: Arc<Server>, rt: tokio::runtime::Handle) {
     let sock = Arc::new(sock);
     let mut batch = tern_shared::socket::UdpBatch::new();
-    let mut out: Vec<u8> = Vec::with_capacity(65535);
     while !server.shutdown.load(Ordering::Relaxed) {
         let n = match batch.recv(&sock) {
             Ok(n) => n,
@@ -215,13 +214,13 @@ pub fn udp_worker(sock: UdpSocket, server: Arc<Server>, rt: tokio::runtime::Hand
         };
         for i in 0..n {
             let Some(peer) = batch.peer(i) else { continue };
-            match server.admit(batch.datagram(i), peer, &mut out, true) {
+            // Cache hits are written straight into the batch's send buffer.
+            let (query, reply) = batch.datagram_and_reply(i);
+            match server.admit(query, peer, reply, true) {
                 Admit::Drop => {}
                 Admit::Reply => {
-                    count_reply(crate::metrics::udp(), &out);
-                    let len = out.len().min(tern_shared::socket::MAX_RESPONSE);
-                    batch.reply_buffer()[..len].copy_from_slice(&out[..len]);
-                    batch.queue(i, len);
+                    count_reply(crate::metrics::udp(), reply);
+                    batch.queue(i);
                 }
                 Admit::Resolve(_) => {
                     let packet = batch.datagram(i).to_vec();
