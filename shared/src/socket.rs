@@ -73,8 +73,14 @@ pub struct UdpBatch {
     tx: Vec<Vec<u8>>,
     tx_peer: [usize; BATCH],
     n_tx: usize,
+    /// Receive headers, pointing into `rx`/`peers` once and for all (heap buffers do not
+    /// move with the struct).
     iov: Box<[libc::iovec]>,
     msgs: Box<[libc::mmsghdr]>,
+    /// How many receive headers the kernel filled last time (their lengths need reset).
+    n_rx: usize,
+    tx_iov: Box<[libc::iovec]>,
+    tx_msgs: Box<[libc::mmsghdr]>,
 }
 
 // SAFETY: the raw pointers inside `iov`/`msgs` point only into this struct's own heap
@@ -94,7 +100,7 @@ impl UdpBatch {
         let zero_ss: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
         let zero_iov: libc::iovec = libc::iovec { iov_base: std::ptr::null_mut(), iov_len: 0 };
         let zero_msg: libc::mmsghdr = unsafe { std::mem::zeroed() };
-        UdpBatch {
+        let mut b = UdpBatch {
             rx: vec![[0u8; MAX_QUERY]; BATCH].into_boxed_slice(),
             rx_len: [0; BATCH],
             peers: vec![zero_ss; BATCH].into_boxed_slice(),
@@ -103,25 +109,32 @@ impl UdpBatch {
             n_tx: 0,
             iov: vec![zero_iov; BATCH].into_boxed_slice(),
             msgs: vec![zero_msg; BATCH].into_boxed_slice(),
+            n_rx: 0,
+            tx_iov: vec![zero_iov; BATCH].into_boxed_slice(),
+            tx_msgs: vec![zero_msg; BATCH].into_boxed_slice(),
+        };
+        for i in 0..BATCH {
+            b.iov[i] = libc::iovec { iov_base: b.rx[i].as_mut_ptr().cast(), iov_len: MAX_QUERY };
+            let h = &mut b.msgs[i].msg_hdr;
+            h.msg_name = (&mut b.peers[i] as *mut libc::sockaddr_storage).cast();
+            h.msg_namelen = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+            h.msg_iov = &mut b.iov[i];
+            h.msg_iovlen = 1;
         }
+        b
     }
 
     /// Receives 1 to [`BATCH`] datagrams (blocking until at least one, or the socket's
     /// read timeout). Returns how many.
     pub fn recv(&mut self, sock: &std::net::UdpSocket) -> io::Result<usize> {
         use std::os::fd::AsRawFd;
-        for i in 0..BATCH {
-            self.iov[i] = libc::iovec { iov_base: self.rx[i].as_mut_ptr().cast(), iov_len: MAX_QUERY };
-            let h = &mut self.msgs[i].msg_hdr;
-            h.msg_name = (&mut self.peers[i] as *mut libc::sockaddr_storage).cast();
-            h.msg_namelen = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
-            h.msg_iov = &mut self.iov[i];
-            h.msg_iovlen = 1;
-            h.msg_control = std::ptr::null_mut();
-            h.msg_controllen = 0;
-            h.msg_flags = 0;
-            self.msgs[i].msg_len = 0;
+        // Only what the kernel changed last time needs resetting.
+        for m in self.msgs[..self.n_rx].iter_mut() {
+            m.msg_hdr.msg_namelen = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+            m.msg_hdr.msg_flags = 0;
+            m.msg_len = 0;
         }
+        self.n_rx = 0;
         // SAFETY: every mmsghdr points at buffers owned by `self` that outlive the call.
         let n = unsafe {
             libc::recvmmsg(sock.as_raw_fd(), self.msgs.as_mut_ptr(), BATCH as libc::c_uint, libc::MSG_WAITFORONE, std::ptr::null_mut())
@@ -130,6 +143,7 @@ impl UdpBatch {
             return Err(io::Error::last_os_error());
         }
         let n = n as usize;
+        self.n_rx = n;
         for i in 0..n {
             self.rx_len[i] = self.msgs[i].msg_len as usize;
         }
@@ -170,21 +184,18 @@ impl UdpBatch {
         use std::os::fd::AsRawFd;
         let total = self.n_tx;
         for k in 0..total {
-            self.iov[k] = libc::iovec { iov_base: self.tx[k].as_mut_ptr().cast(), iov_len: self.tx[k].len() };
+            self.tx_iov[k] = libc::iovec { iov_base: self.tx[k].as_mut_ptr().cast(), iov_len: self.tx[k].len() };
             let peer = self.tx_peer[k];
-            let h = &mut self.msgs[k].msg_hdr;
+            let h = &mut self.tx_msgs[k].msg_hdr;
             h.msg_name = (&mut self.peers[peer] as *mut libc::sockaddr_storage).cast();
             h.msg_namelen = sockaddr_len(&self.peers[peer]);
-            h.msg_iov = &mut self.iov[k];
+            h.msg_iov = &mut self.tx_iov[k];
             h.msg_iovlen = 1;
-            h.msg_control = std::ptr::null_mut();
-            h.msg_controllen = 0;
-            h.msg_flags = 0;
         }
         let mut sent = 0;
         while sent < total {
             // SAFETY: the headers point at buffers owned by `self`, valid for the call.
-            let n = unsafe { libc::sendmmsg(sock.as_raw_fd(), self.msgs[sent..].as_mut_ptr(), (total - sent) as libc::c_uint, 0) };
+            let n = unsafe { libc::sendmmsg(sock.as_raw_fd(), self.tx_msgs[sent..].as_mut_ptr(), (total - sent) as libc::c_uint, 0) };
             if n <= 0 {
                 let e = io::Error::last_os_error();
                 if e.kind() == io::ErrorKind::Interrupted {

@@ -49,6 +49,9 @@ pub struct MessageWriter<'a> {
     limit: usize,
     counts: [u16; 3],
     targets: [u16; MAX_COMPRESSION_TARGETS],
+    /// Hash of the (lowercased, uncompressed) name at each target, so a lookup compares
+    /// one word per target and checks the bytes only on a hash match.
+    target_hashes: [u32; MAX_COMPRESSION_TARGETS],
     ntargets: usize,
 }
 
@@ -60,7 +63,14 @@ impl<'a> MessageWriter<'a> {
         buf.extend_from_slice(&header.id.to_be_bytes());
         buf.extend_from_slice(&header.flags.to_be_bytes());
         buf.extend_from_slice(&[0; 8]);
-        MessageWriter { buf, limit: limit.max(12), counts: [0; 3], targets: [0; MAX_COMPRESSION_TARGETS], ntargets: 0 }
+        MessageWriter {
+            buf,
+            limit: limit.max(12),
+            counts: [0; 3],
+            targets: [0; MAX_COMPRESSION_TARGETS],
+            target_hashes: [0; MAX_COMPRESSION_TARGETS],
+            ntargets: 0,
+        }
     }
 
     /// Current length in octets.
@@ -237,10 +247,32 @@ impl<'a> MessageWriter<'a> {
     /// Writes a name, compressing it against earlier names when `compress` is set, and
     /// remembers its label positions as future compression targets.
     fn put_name(&mut self, wire: &[u8], compress: bool) -> Result<(), Full> {
-        let mut pos = 0;
-        while wire[pos] != 0 {
+        // Hashes of every suffix, computed right to left (a name has at most 127 labels).
+        let mut starts = [0u8; 128];
+        let mut nl = 0;
+        let mut p = 0;
+        while p < wire.len() && wire[p] != 0 && nl < 128 {
+            starts[nl] = p as u8;
+            nl += 1;
+            p += 1 + wire[p] as usize;
+        }
+        let mut hashes = [0u32; 128];
+        let mut h: u32 = 0x811c_9dc5;
+        for k in (0..nl).rev() {
+            let st = starts[k] as usize;
+            let len = wire[st] as usize;
+            h ^= len as u32;
+            h = h.wrapping_mul(0x0100_0193);
+            for &b in &wire[st + 1..st + 1 + len] {
+                h ^= b.to_ascii_lowercase() as u32;
+                h = h.wrapping_mul(0x0100_0193);
+            }
+            hashes[k] = h;
+        }
+        for k in 0..nl {
+            let pos = starts[k] as usize;
             if compress {
-                if let Some(ptr) = self.find_suffix(&wire[pos..]) {
+                if let Some(ptr) = self.find_suffix(&wire[pos..], hashes[k]) {
                     self.check(2)?;
                     self.buf.extend_from_slice(&(0xc000 | ptr).to_be_bytes());
                     return Ok(());
@@ -251,10 +283,10 @@ impl<'a> MessageWriter<'a> {
             let at = self.buf.len();
             if at < 0x3fff && self.ntargets < MAX_COMPRESSION_TARGETS {
                 self.targets[self.ntargets] = at as u16;
+                self.target_hashes[self.ntargets] = hashes[k];
                 self.ntargets += 1;
             }
             self.buf.extend_from_slice(&wire[pos..pos + 1 + len]);
-            pos += 1 + len;
         }
         self.check(1)?;
         self.buf.push(0);
@@ -262,9 +294,11 @@ impl<'a> MessageWriter<'a> {
     }
 
     /// An earlier position in the message spelling the same name (ignoring case) as the
-    /// uncompressed `suffix`.
-    fn find_suffix(&self, suffix: &[u8]) -> Option<u16> {
-        self.targets[..self.ntargets].iter().copied().find(|&t| name_at_eq(self.buf, t as usize, suffix))
+    /// uncompressed `suffix` whose hash is `hash`.
+    fn find_suffix(&self, suffix: &[u8], hash: u32) -> Option<u16> {
+        (0..self.ntargets)
+            .find(|&i| self.target_hashes[i] == hash && name_at_eq(self.buf, self.targets[i] as usize, suffix))
+            .map(|i| self.targets[i])
     }
 
     /// Appends an OPT record (RFC 6891 §6.1.2); `ext_rcode` is the full rcode (its upper
