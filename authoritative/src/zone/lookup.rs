@@ -12,6 +12,7 @@
 
 use super::{Node, NodeKind, RRset, Zone};
 use smallvec::SmallVec;
+use tern_shared::wire::name::label_starts;
 use tern_shared::wire::writer::{Full, Section};
 use tern_shared::wire::{rcode, Class, MessageWriter, RType};
 
@@ -47,18 +48,6 @@ impl NameBuf {
     }
 }
 
-/// Offsets of label starts in a wire name; the root label is not included.
-fn label_offsets(wire: &[u8], out: &mut [u8; 128]) -> usize {
-    let mut n = 0;
-    let mut p = 0;
-    while p < wire.len() && wire[p] != 0 && n < 128 {
-        out[n] = p as u8;
-        n += 1;
-        p += 1 + wire[p] as usize;
-    }
-    n
-}
-
 /// Where a name falls in the zone tree.
 enum Find<'z> {
     /// At or below a delegation point (the cut node).
@@ -77,7 +66,7 @@ impl Zone {
     /// Walks from the apex down to `name` (which must be at or below the apex).
     fn find(&self, name: &[u8], qtype: RType) -> Find<'_> {
         let mut offs = [0u8; 128];
-        let n = label_offsets(name, &mut offs);
+        let n = label_starts(name, &mut offs);
         let apex_labels = self.origin.label_count();
         let mut ce = self.apex();
         for k in (apex_labels + 1)..=n {
@@ -448,7 +437,7 @@ impl<'z> Answering<'z> {
     fn prove_closest_provable(&mut self, name: &[u8]) {
         let Some(chain) = &self.zone.nsec3 else { return };
         let mut offs = [0u8; 128];
-        let n = label_offsets(name, &mut offs);
+        let n = label_starts(name, &mut offs);
         for i in 1..n {
             let anc = &name[offs[i] as usize..];
             if chain.matching(&chain.hash(anc)).is_some() {
@@ -529,10 +518,10 @@ pub fn in_zone(name: &[u8], apex: &[u8]) -> bool {
 /// The next closer name: `name` cut to one label more than the closest encloser.
 fn next_closer<'n>(name: &'n [u8], ce: &[u8]) -> &'n [u8] {
     let mut offs = [0u8; 128];
-    let n = label_offsets(name, &mut offs);
+    let n = label_starts(name, &mut offs);
     let ce_labels = {
         let mut o = [0u8; 128];
-        label_offsets(ce, &mut o)
+        label_starts(ce, &mut o)
     };
     if n <= ce_labels {
         return name;

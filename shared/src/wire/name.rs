@@ -396,7 +396,9 @@ pub fn canonical_cmp(a: &[u8], b: &[u8]) -> Ordering {
     na.cmp(&nb)
 }
 
-fn label_starts(wire: &[u8], out: &mut [u8; 128]) -> usize {
+/// Writes the offset of each label in an uncompressed wire name into `out` (the root
+/// label excluded; RFC 1035 §3.1 caps a name at 127 labels) and returns how many.
+pub fn label_starts(wire: &[u8], out: &mut [u8; 128]) -> usize {
     let mut n = 0;
     let mut pos = 0;
     while pos < wire.len() && wire[pos] != 0 && n < 128 {

@@ -249,13 +249,7 @@ impl<'a> MessageWriter<'a> {
     fn put_name(&mut self, wire: &[u8], compress: bool) -> Result<(), Full> {
         // Hashes of every suffix, computed right to left (a name has at most 127 labels).
         let mut starts = [0u8; 128];
-        let mut nl = 0;
-        let mut p = 0;
-        while p < wire.len() && wire[p] != 0 && nl < 128 {
-            starts[nl] = p as u8;
-            nl += 1;
-            p += 1 + wire[p] as usize;
-        }
+        let nl = super::name::label_starts(wire, &mut starts);
         let mut hashes = [0u32; 128];
         let mut h: u32 = 0x811c_9dc5;
         for k in (0..nl).rev() {
