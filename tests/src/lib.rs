@@ -53,6 +53,21 @@ pub fn fresh_addr(port: u16) -> SocketAddr {
 }
 
 /// True if an external program is on PATH.
+/// Whether this process may bind privileged port 53 on `probe` (an otherwise unused
+/// loopback address). The probe runs once per process and under a lock: tests run in
+/// parallel, and two probes of the same address at the same moment would make the second
+/// one fail with EADDRINUSE and look like missing permission.
+pub fn can_bind_port_53(probe: Ipv4Addr) -> bool {
+    static SEEN: std::sync::Mutex<Vec<(Ipv4Addr, bool)>> = std::sync::Mutex::new(Vec::new());
+    let mut seen = SEEN.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(&(_, ok)) = seen.iter().find(|(ip, _)| *ip == probe) {
+        return ok;
+    }
+    let ok = UdpSocket::bind((probe, 53)).is_ok();
+    seen.push((probe, ok));
+    ok
+}
+
 pub fn have(program: &str) -> bool {
     Command::new("sh").arg("-c").arg(format!("command -v {program}")).stdout(Stdio::null()).status().is_ok_and(|s| s.success())
 }

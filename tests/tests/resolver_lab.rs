@@ -31,7 +31,7 @@ fn prerequisites() -> bool {
         missing.push(format!("{}", lab().join("build-zones.sh").display()));
     }
     // Port 53 on the lab addresses needs root.
-    if std::net::UdpSocket::bind("127.53.255.254:53").is_err() {
+    if !can_bind_port_53(std::net::Ipv4Addr::new(127, 53, 255, 254)) {
         missing.push("permission to bind port 53 on 127.53.0.0/16 (run as root)".into());
     }
     if missing.is_empty() {
