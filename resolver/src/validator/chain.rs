@@ -9,7 +9,7 @@
 //! flag (RFC 5011 §3), protocol 3, and a size we verify; and it must have signed the DNSKEY
 //! RRset ([`super::signature::verify_rrset`] with only the matched keys). Any one such
 //! path suffices (RFC 6840 §5.11). A usable DS whose only matching keys are RSA keys below
-//! 1024 bits counts as an unsupported algorithm.
+//! 512 bits (RFC 3110 §2) counts as an unsupported algorithm.
 //!
 //! [`validate_dnskeys_with_anchor_keys`]: the same with trust anchors in DNSKEY form: an
 //! anchor key (same protocol, algorithm and public key) must be in the RRset, be a usable
@@ -181,7 +181,7 @@ pub fn validate_dnskeys_with_ds(
                 candidates.push(key);
             }
         }
-        // A DS whose only matches are keys we cannot verify (RSA < 1024 bits) is no path.
+        // A DS whose only matches are keys we cannot verify (RSA < 512 bits) is no path.
         if matched_unsupported_only != Some(true) {
             supported_path = true;
         }
@@ -379,9 +379,9 @@ mod tests {
     }
 
     #[test]
-    fn ds_matching_only_a_512_bit_rsa_key_is_insecure() {
+    fn ds_matching_only_an_rsa_key_below_512_bits_is_insecure() {
         let name = n("example.net.");
-        let key = rfc5702_512_bit_dnskey();
+        let key = rsa_256_bit_dnskey(257);
         let ds = ds_rdata(&name, &key, 2).expect("ds");
         let sig = fake_rrsig(RType::DNSKEY, 8, 2, key_tag(&key), "example.net.");
         let out = validate_dnskeys_with_ds(&name, &[&key], &[&sig], &[&ds], NOW, &mut Budget::new());

@@ -101,7 +101,7 @@ pub enum InsecureReason {
     #[error("covered by an NSEC3 opt-out span")]
     OptOut,
     /// No DS or trust anchor of an algorithm we can verify (RFC 4035 §5.2, RFC 6840 §5.2);
-    /// includes RSA keys outside the 1024-4096-bit range `ring` verifies.
+    /// includes RSA keys outside the 512-4096-bit range of RFC 3110 §2.
     #[error("no supported DNSKEY algorithm")]
     UnsupportedAlgorithm,
     /// Only DS digest types we cannot compute (RFC 4035 §5.2, RFC 6840 §5.2).

@@ -125,7 +125,7 @@ impl SigFailure {
 }
 
 /// True if we can verify signatures made with this DNSKEY: a supported algorithm and, for
-/// RSA, a modulus of 1024 to 4096 bits (`ring`'s range, [`MIN_RSA_BITS`]). A key outside
+/// RSA, a modulus of 512 to 4096 bits (RFC 3110 §2, [`MIN_RSA_BITS`]). A key outside
 /// that range is treated like an unsupported algorithm (RFC 4035 §5.2), not as bogus.
 /// Malformed keys of supported algorithms count as supported: they fail as bogus.
 pub fn dnskey_supported(dnskey_rdata: &[u8]) -> bool {
@@ -593,16 +593,32 @@ mod tests {
         assert_eq!(reason(r), BogusReason::RrsigsMissing);
     }
 
-    /// RFC 5702 §6.1: a 512-bit RSASHA256 key, which `ring` refuses: unsupported, not bogus.
+    /// RFC 5702 §6.1: the 512-bit RSASHA256 example validates (RFC 5702 §2 allows 512
+    /// bits); a key below 512 bits is unsupported, not bogus.
     #[test]
-    fn rsa_key_below_1024_bits_is_unsupported_not_bogus() {
+    fn rsa_key_of_512_bits_validates_and_a_smaller_one_is_unsupported() {
         let key = rfc5702_512_bit_dnskey();
-        assert!(!dnskey_supported(&key));
+        assert!(dnskey_supported(&key));
         let a = a_rdata([192, 0, 2, 91]);
         let sig = rfc5702_512_bit_rrsig();
         let now = 1_262_304_000 + 86_400; // 2010-01-02, inside 2000..2030.
         let r =
             verify_rrset(&n("www.example.net."), Class::IN, RType::A, &[&a], &[&sig], &n("example.net."), &[&key], now, &mut Budget::new());
+        assert!(r.is_ok(), "{r:?}");
+        let small = rsa_256_bit_dnskey(256);
+        assert!(!dnskey_supported(&small));
+        let sig = fake_rrsig(RType::A, 8, 3, key_tag(&small), "example.net.");
+        let r = verify_rrset(
+            &n("www.example.net."),
+            Class::IN,
+            RType::A,
+            &[&a],
+            &[&sig],
+            &n("example.net."),
+            &[&small],
+            now,
+            &mut Budget::new(),
+        );
         assert_eq!(r, Err(SigFailure::Unsupported));
     }
 

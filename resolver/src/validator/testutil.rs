@@ -90,6 +90,13 @@ pub(crate) fn colliding_p256_dnskey(seed: u8, tag: u16) -> Vec<u8> {
 }
 
 /// RFC 5702 §6.1: the 512-bit RSASHA256 DNSKEY (256 3 8, tag 9033) of example.net.
+/// An RSASHA256 DNSKEY with a 256-bit modulus (exponent 3): below RFC 3110 §2's floor.
+pub(crate) fn rsa_256_bit_dnskey(flags: u16) -> Vec<u8> {
+    let mut key = vec![1u8, 3];
+    key.extend_from_slice(&[0xc5; 32]);
+    raw_dnskey(flags, 8, &key)
+}
+
 pub(crate) fn rfc5702_512_bit_dnskey() -> Vec<u8> {
     let key = BASE64.decode(b"AwEAAcFcGsaxxdgiuuGmCkVImy4h99CqT7jwY3pexPGcnUFtR2Fh36BponcwtkZ4cAgtvd4Qs8PkxUdp6p/DlUmObdk=").expect("b64");
     raw_dnskey(256, 8, &key)

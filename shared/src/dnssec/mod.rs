@@ -14,8 +14,9 @@
 //! - Algorithms verified: 5, 7, 8, 10, 13, 14, 15. Not 1 (RSAMD5, MUST NOT per RFC 8624),
 //!   3/6 (DSA), 12 (ECC-GOST) or 16 (Ed448, `ring` has no Ed448): [`algorithm_supported`]
 //!   says no, and RFC 4035 §5.2 makes such zones insecure, not bogus.
-//! - RSA keys below 1024 bits are refused ([`verify::MIN_RSA_BITS`]): `ring` has no path
-//!   below that, so RFC 5702 §6.1's 512-bit example does not verify (tested as refused).
+//! - RSA keys outside 512-4096 bits are refused ([`verify::MIN_RSA_BITS`],
+//!   [`verify::MAX_RSA_BITS`]); 512-1023-bit keys, which `ring` does not take, are
+//!   verified with the `rsa` crate (RFC 5702 §6.1's 512-bit example is tested).
 //! - Signing keys exist for algorithms 8, 13, 14 and 15 only; RSA signing keys must be
 //!   2048 to 4096 bits (a `ring` limit).
 

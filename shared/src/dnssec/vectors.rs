@@ -158,10 +158,10 @@ fn rfc5155_appendix_a_nsec3_hashes() {
     assert_ne!(nsec3_hash(&n("a.example."), &salt, 11), nsec3_hash(&n("a.example."), &salt, 12));
 }
 
-/// RFC 5155 Appendix A's zone keys (algorithm 7, 512 bits): key tags compute, and the
-/// signatures are refused for the key size.
+/// RFC 5155 Appendix A's zone keys (algorithm 7, 512 bits): key tags compute and the
+/// example's signatures verify (RFC 3110 §2 allows 512-bit moduli).
 #[test]
-fn rfc5155_appendix_a_key_tags_and_512_bit_keys_refused() {
+fn rfc5155_appendix_a_key_tags_and_512_bit_signatures_verify() {
     let zsk = dnskey(256, 7, "AwEAAaetidLzsKWUt4swWR8yu0wPHPiUi8LUsAD0QPWU+wzt89epO6tHzkMBVDkC7qphQO2hTY4hHn9npWFRw5BYubE=");
     let ksk = dnskey(257, 7, "AwEAAcUlFV1vhmqx6NSOUOq2R/dsR7Xm3upJj7IommWSpJABVfW8Q0rOvXdM6kzt+TAu92L9AbsUdblMFin8CVF3n4s=");
     assert_eq!(key_tag(&zsk), 40430);
@@ -170,7 +170,10 @@ fn rfc5155_appendix_a_key_tags_and_512_bit_keys_refused() {
     let sig = b64("GgQ1A9xs47k42VPvpL/a1BWUz/6XsnHkjotw9So8MQtZtl2wJBsnOQsaoHrRCrRbyriEl/GZn9Mto/Kx+wBo+w==");
     let r = rrsig(RType::MX, 7, 1, 3600, t("20150420235959"), t("20051021000000"), 40430, "example.", &sig);
     let m = mx(1, "xx.example.");
-    assert_eq!(verify_rrsig(&r, &n("example."), &[&m], &zsk), Err(VerifyError::RsaKeyTooSmall { bits: 512, min: 1024 }));
+    assert_eq!(verify_rrsig(&r, &n("example."), &[&m], &zsk), Ok(()));
+    // One flipped bit in the signed data and it no longer verifies.
+    let other = mx(2, "xx.example.");
+    assert_eq!(verify_rrsig(&r, &n("example."), &[&other], &zsk), Err(VerifyError::BadSignature));
 }
 
 // ---------------------------------------------------------------- RFC 5702 §6
@@ -179,18 +182,23 @@ const RFC5702_KEY_8: &str = "AwEAAcFcGsaxxdgiuuGmCkVImy4h99CqT7jwY3pexPGcnUFtR2F
 const RFC5702_KEY_10: &str = "AwEAAdHoNTOW+et86KuJOWRDp1pndvwb6Y83nSVXXyLA3DLroROUkN6X0O6pnWnjJQujX/AyhqFD
     xj13tOnD9u/1kTg7cV6rklMrZDtJCQ5PCl/D7QNPsgVsMu1J2Q8gpMpztNFLpPBz1bWXjDtaR7ZQBlZ3PFY12ZTSncorffcGmhOL";
 
-/// RFC 5702 §6.1: the 512-bit RSASHA256 example is below the 1024-bit minimum and refused
-/// with a typed error; its key tag still computes.
+/// RFC 5702 §6.1: the 512-bit RSASHA256 example verifies (RFC 5702 §2 allows 512 bits),
+/// and a key below 512 bits is refused with a typed error.
 #[test]
-fn rfc5702_6_1_rsasha256_512_bit_key_is_refused() {
+fn rfc5702_6_1_rsasha256_512_bit_signature_verifies() {
     let key = dnskey(256, 8, RFC5702_KEY_8);
     assert_eq!(key_tag(&key), 9033);
     let sig = b64("kRCOH6u7l0QGy9qpC9l1sLncJcOKFLJ7GhiUOibu4teYp5VE9RncriShZNz85mwlMgNEacFYK/lPtPiVYP4bwg==");
     let r = rrsig(RType::A, 8, 3, 3600, t("20300101000000"), t("20000101000000"), 9033, "example.net.", &sig);
     let a = [192u8, 0, 2, 91];
-    let err = verify_rrsig(&r, &n("www.example.net."), &[&a], &key);
-    assert_eq!(err, Err(VerifyError::RsaKeyTooSmall { bits: 512, min: verify::MIN_RSA_BITS }));
-    assert_eq!(err.map_err(|e| e.to_string()), Err("RSA key of 512 bits is below the 1024-bit minimum".to_string()));
+    assert_eq!(verify_rrsig(&r, &n("www.example.net."), &[&a], &key), Ok(()));
+    assert_eq!(verify_rrsig(&r, &n("www.example.net."), &[&[192u8, 0, 2, 92]], &key), Err(VerifyError::BadSignature));
+    // A 256-bit modulus (exponent 3): below RFC 3110's floor.
+    let mut small = vec![1u8, 3];
+    small.extend_from_slice(&[0xc5; 32]);
+    let err = verify::verify(8, &small, b"data", &[1; 32]);
+    assert_eq!(err, Err(VerifyError::RsaKeyTooSmall { bits: 256, min: verify::MIN_RSA_BITS }));
+    assert_eq!(err.map_err(|e| e.to_string()), Err("RSA key of 256 bits is below the 512-bit minimum".to_string()));
 }
 
 /// RFC 5702 §6.2: RSASHA512 with a 1024-bit key verifies through the legacy parameters.

@@ -10,23 +10,26 @@
 //! | 14  | ECDSAP384SHA384     | X \|\| Y, 96 octets (RFC 6605 §4)  | r \|\| s, 96 octets |
 //! | 15  | ED25519             | 32 octets (RFC 8080 §3)            | 64 octets (§4)     |
 //!
-//! RSA goes through `ring`'s `*_1024_8192_*_FOR_LEGACY_USE_ONLY` parameters, since DNSSEC
-//! still has SHA-1 and 1024-bit zones (RFC 8624 §3.1 keeps RSASHA1 verification "MUST").
+//! RSA of 1024 bits and more goes through `ring`'s `*_1024_8192_*_FOR_LEGACY_USE_ONLY`
+//! parameters, since DNSSEC still has SHA-1 and 1024-bit zones (RFC 8624 §3.1 keeps
+//! RSASHA1 verification "MUST"). RFC 3110 §2 and RFC 5702 §2 allow moduli from 512 bits,
+//! which `ring` refuses, so 512-1023-bit keys are verified with the `rsa` crate (already
+//! in the tree for key generation). Refusing them would not be safer: a validator that
+//! cannot check a zone's only key treats the zone as insecure and accepts anything.
 //!
 //! # Limitations
-//! - RSA moduli below [`MIN_RSA_BITS`] (1024) are refused with
-//!   [`VerifyError::RsaKeyTooSmall`]: `ring` has no path for them. RFC 5702 §6.1's example
-//!   and a few old test zones use 512-bit keys; a validator treats the refusal like an
-//!   unsupported algorithm for that key. Moduli above [`MAX_RSA_BITS`] (RFC 3110 §2) are
-//!   refused too.
+//! - RSA moduli below [`MIN_RSA_BITS`] (512) or above [`MAX_RSA_BITS`] (RFC 3110 §2) are
+//!   refused with [`VerifyError::RsaKeyTooSmall`] / [`VerifyError::RsaKeyTooLarge`].
 //! - Algorithms 1, 3, 6, 12 and 16 (Ed448) are unsupported ([`algorithm_supported`]).
 
 use super::alg;
 use ring::signature::{self, RsaParameters, RsaPublicKeyComponents, UnparsedPublicKey};
 
-/// RSA moduli below this many bits are refused (`ring`'s floor; RFC 8624 §3.1 notes
-/// that 1024-bit keys are the weakest in wide use).
-pub const MIN_RSA_BITS: usize = 1024;
+/// RSA moduli below this many bits are refused (RFC 3110 §2, RFC 5702 §2: keys are
+/// 512 to 4096 bits).
+pub const MIN_RSA_BITS: usize = 512;
+/// Moduli from here up are verified by `ring`; smaller ones by the `rsa` crate.
+const RING_MIN_RSA_BITS: usize = 1024;
 /// RSA moduli above this many bits are refused (RFC 3110 §2: "limited to 4096 bits").
 pub const MAX_RSA_BITS: usize = 4096;
 
@@ -180,6 +183,9 @@ fn verify_rsa(algorithm: u8, params: &'static RsaParameters, public_key: &[u8], 
     if sig.len() > n_len || sig.is_empty() {
         return Err(VerifyError::MalformedSignature { algorithm, len: sig.len() });
     }
+    if bits < RING_MIN_RSA_BITS {
+        return verify_small_rsa(algorithm, &key, msg, sig);
+    }
     // `ring` wants the signature exactly as long as the modulus; a shorter one is the same
     // integer without its leading zero octets (RFC 8017 §5.2.2 I2OSP), so pad it back.
     let padded;
@@ -192,6 +198,38 @@ fn verify_rsa(algorithm: u8, params: &'static RsaParameters, public_key: &[u8], 
         sig
     };
     RsaPublicKeyComponents { n: key.modulus, e: key.exponent }.verify(params, msg, sig).map_err(|_| VerifyError::BadSignature)
+}
+
+/// RSASSA-PKCS1-v1_5 (RFC 8017 §8.2.2) for moduli of 512-1023 bits, which `ring` does
+/// not take. The DigestInfo prefixes are those of RFC 8017 §9.2 note 1 (RFC 3110 §3,
+/// RFC 5702 §3).
+fn verify_small_rsa(algorithm: u8, key: &RsaPublicKey<'_>, msg: &[u8], sig: &[u8]) -> Result<(), VerifyError> {
+    const SHA1_PREFIX: &[u8] = &[0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05, 0x00, 0x04, 0x14];
+    const SHA256_PREFIX: &[u8] =
+        &[0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20];
+    const SHA512_PREFIX: &[u8] =
+        &[0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03, 0x05, 0x00, 0x04, 0x40];
+    let (digest_alg, prefix) = match algorithm {
+        alg::RSASHA1 | alg::RSASHA1_NSEC3_SHA1 => (&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, SHA1_PREFIX),
+        alg::RSASHA256 => (&ring::digest::SHA256, SHA256_PREFIX),
+        _ => (&ring::digest::SHA512, SHA512_PREFIX),
+    };
+    let hashed = ring::digest::digest(digest_alg, msg);
+    let n = rsa::BoxedUint::from_be_slice_vartime(key.modulus);
+    let e = rsa::BoxedUint::from_be_slice_vartime(key.exponent);
+    let public = rsa::PublicKey::new_with_size_limits(n, e, MIN_RSA_BITS..=RING_MIN_RSA_BITS)
+        .map_err(|_| VerifyError::MalformedKey { algorithm })?;
+    // I2OSP to the modulus' octet length (RFC 8017 §5.2.2), whatever zero octets either
+    // side was written with.
+    let size = key.bits().div_ceil(8);
+    let sig = strip_leading_zeros(sig);
+    if sig.len() > size {
+        return Err(VerifyError::BadSignature);
+    }
+    let mut padded = vec![0u8; size - sig.len()];
+    padded.extend_from_slice(sig);
+    let scheme = rsa::Pkcs1v15Sign { hash_len: Some(hashed.as_ref().len()), prefix: prefix.into() };
+    public.verify(scheme, hashed.as_ref(), &padded).map_err(|_| VerifyError::BadSignature)
 }
 
 /// `N` is the uncompressed SEC1 point length: 1 + 2 × coordinate length.
