@@ -171,6 +171,9 @@ pub struct IteratorSpec {
     pub root_hints: Option<String>,
     /// QNAME minimisation (RFC 9156).
     pub qname_minimisation: bool,
+    /// Query authoritative servers over IPv6 too (off on hosts without IPv6 routes, so
+    /// no time is lost on AAAA-only server addresses).
+    pub upstream_ipv6: bool,
     /// Upstream query timeout before trying another server.
     pub query_timeout: String,
     /// Total time allowed to resolve one client question.
@@ -186,6 +189,7 @@ impl Default for IteratorSpec {
         IteratorSpec {
             root_hints: None,
             qname_minimisation: true,
+            upstream_ipv6: true,
             query_timeout: "1500ms".into(),
             resolution_timeout: "10s".into(),
             do_not_query: Vec::new(),
@@ -281,6 +285,8 @@ pub struct Config {
     pub root_hints: Option<PathBuf>,
     /// QNAME minimisation.
     pub qname_minimisation: bool,
+    /// Query authoritative servers over IPv6 too.
+    pub upstream_ipv6: bool,
     /// Upstream timeout.
     pub query_timeout: Duration,
     /// Per-question deadline.
@@ -545,6 +551,7 @@ impl Spec {
             negative_trust_anchors,
             root_hints: it.root_hints.as_ref().map(path),
             qname_minimisation: it.qname_minimisation,
+            upstream_ipv6: it.upstream_ipv6,
             query_timeout,
             resolution_timeout,
             do_not_query,

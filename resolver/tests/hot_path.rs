@@ -62,6 +62,7 @@ fn cache_hits_allocate_nothing() {
     let settings = Settings {
         validate: true,
         qname_minimisation: true,
+        upstream_ipv6: true,
         query_timeout: Duration::from_millis(100),
         resolution_timeout: Duration::from_secs(1),
         do_not_query: Vec::new(),

@@ -64,6 +64,7 @@ fn settings(validate: bool) -> Settings {
     Settings {
         validate,
         qname_minimisation: false,
+        upstream_ipv6: true,
         query_timeout: Duration::from_millis(200),
         resolution_timeout: Duration::from_secs(5),
         do_not_query: Vec::new(),

@@ -48,6 +48,7 @@ impl Resolver {
             let out = self.lookup_with(&cur, qtype, ctx, false).await?;
             // Walk the chain this outcome gives, starting at `cur`.
             let mut name = cur.clone();
+            let mut followed = false;
             for set in &out.answer {
                 if !answer.contains(set) {
                     answer.push(set.clone());
@@ -55,8 +56,14 @@ impl Resolver {
                 if set.owner == name && set.rtype == RType::CNAME && qtype != RType::CNAME {
                     if let Ok(t) = Name::from_wire(&set.rdatas[0]) {
                         name = t;
+                        followed = true;
                     }
                 }
+            }
+            // A CNAME back to a name already on the chain (itself included) is a loop:
+            // no answer can be found (RFC 1034 §3.6.2), so SERVFAIL rather than the loop.
+            if followed && (name == cur || seen.contains(&name)) {
+                return Err(ResolveError::ChainTooLong);
             }
             for set in &out.authority {
                 if !authority.contains(set) {
@@ -187,9 +194,12 @@ impl Resolver {
         let mut minimise = self.settings.qname_minimisation && !deleg.forward;
         let mut seen_zones: Vec<Name> = vec![deleg.zone.clone()];
         for _ in 0..MAX_REFERRALS {
-            // RFC 9156 §3: ask one label more than known, with QTYPE A, until the full name.
+            // RFC 9156 §3: ask one label more than known, until the full name. The QTYPE
+            // of a minimised query is the implementation's choice (RFC 9156 §2.1; RFC 7816
+            // used NS): we ask NS, as Knot Resolver does, since the step looks for a zone
+            // cut, and the §2.3 fallback below covers servers that mishandle it.
             let (ask, ask_type) = match minimise.then(|| crate::iterator::minimised(qname, known + 1)).flatten() {
-                Some(n) if n != *qname => (n, RType::A),
+                Some(n) if n != *qname => (n, RType::NS),
                 _ => (qname.clone(), qtype),
             };
             let minimised_step = ask != *qname;
@@ -366,7 +376,13 @@ impl Resolver {
     /// Addresses of a delegation's servers, resolving NS names without glue (at most
     /// [`MAX_GLUELESS_PER_DELEGATION`], at most [`MAX_DEPTH`] deep).
     async fn server_addrs(&self, deleg: &mut Delegation, ctx: &mut Ctx) -> Result<Vec<SocketAddr>, ResolveError> {
-        let allowed = |ip: &IpAddr| !ip_allowed(&self.settings.do_not_query, *ip);
+        // `do_not_query` filters addresses learned from the network (glue, NS address
+        // lookups); the root hints and forward targets the operator configured are
+        // always used, even when the priming answer repeats them as glue.
+        let configured = |ip: &IpAddr| deleg.forward || self.hints.iter().any(|h| h.addrs.contains(ip));
+        let allowed = |ip: &IpAddr| {
+            configured(ip) || ((self.settings.upstream_ipv6 || ip.is_ipv4()) && !ip_allowed(&self.settings.do_not_query, *ip))
+        };
         let mut out: Vec<SocketAddr> = deleg
             .servers
             .iter()
@@ -393,7 +409,8 @@ impl Resolver {
             tried += 1;
             ctx.depth += 1;
             let mut addrs = Vec::new();
-            for t in [RType::A, RType::AAAA] {
+            let families: &[RType] = if self.settings.upstream_ipv6 { &[RType::A, RType::AAAA] } else { &[RType::A] };
+            for &t in families {
                 if let Ok(o) = self.lookup(&n, t, ctx).await {
                     for s in o.answer.iter().filter(|s| s.rtype == t) {
                         for rd in &s.rdatas {

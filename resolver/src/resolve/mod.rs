@@ -129,6 +129,8 @@ pub struct Settings {
     pub validate: bool,
     /// QNAME minimisation.
     pub qname_minimisation: bool,
+    /// Query authoritative servers over IPv6 too (forward targets are always used).
+    pub upstream_ipv6: bool,
     /// Upstream query timeout (upper bound; SRTT lowers it).
     pub query_timeout: Duration,
     /// Per-question deadline.
@@ -167,6 +169,7 @@ impl Settings {
         Settings {
             validate: c.validate,
             qname_minimisation: c.qname_minimisation,
+            upstream_ipv6: c.upstream_ipv6,
             query_timeout: c.query_timeout,
             resolution_timeout: c.resolution_timeout,
             do_not_query: c.do_not_query.clone(),

@@ -477,6 +477,7 @@ mod tests {
         let settings = Settings {
             validate: true,
             qname_minimisation: true,
+            upstream_ipv6: true,
             query_timeout: Duration::from_millis(200),
             resolution_timeout: Duration::from_secs(2),
             do_not_query: Vec::new(),

@@ -251,7 +251,28 @@ impl Resolver {
     async fn step_down(&self, parent: &Name, parent_keys: &[Box<[u8]>], child: &Name, ctx: &mut Ctx) -> Step {
         let now = self.now();
         let key_refs: Vec<&[u8]> = parent_keys.iter().map(|k| &k[..]).collect();
-        let out = match self.lookup(child, RType::DS, ctx).await {
+        // RFC 4035 §3.1.4: a signed parent puts the signed DS RRset in its referral; use
+        // that rather than asking again (it is verified with the parent's keys below).
+        let from_referral = self
+            .rrsets
+            .get(child, RType::DS, now)
+            .filter(|e| e.trust != Trust::Bogus && !e.rrset.sigs.is_empty())
+            .and_then(|e| e.aged(now))
+            .map(|ds| {
+                let expires = now + ds.ttl as u64;
+                std::sync::Arc::new(super::Outcome {
+                    answer: vec![ds],
+                    authority: Vec::new(),
+                    kind: AnswerKind::Positive,
+                    stored: now,
+                    expires,
+                })
+            });
+        let looked_up = match from_referral {
+            Some(o) => Ok(o),
+            None => self.lookup(child, RType::DS, ctx).await,
+        };
+        let out = match looked_up {
             Ok(o) => o,
             Err(e) => {
                 tracing::debug!(%child, error = %e, "DS lookup failed");
