@@ -5,6 +5,7 @@
 //! Every network operation is bounded in time; nothing leaves 127.0.0.0/8.
 //! Responses are decoded by our own parser and, as a cross-check, by hickory-proto's.
 
+pub mod deckard;
 pub mod hierarchy;
 
 use std::io::{Read, Write};
