@@ -242,8 +242,28 @@ impl Resolver {
                     for g in glue {
                         self.rrsets.put(g, Rank::Additional, Trust::Unchecked, now);
                     }
-                    for s in security.into_iter().filter(|s| s.rtype == RType::DS) {
+                    let (ds, denial): (Vec<RRset>, Vec<RRset>) = security.into_iter().partition(|s| s.rtype == RType::DS);
+                    let has_ds = !ds.is_empty();
+                    for s in ds {
                         self.rrsets.put(s, Rank::Referral, Trust::Unchecked, now);
+                    }
+                    // RFC 4035 §3.1.4.1: a signed parent's referral to an unsigned child
+                    // carries the NSEC/NSEC3 proving there is no DS. Keep it as the
+                    // parent's answer to "child DS" for the validator (which checks it with
+                    // the parent's keys) rather than asking the parent again. Clients asking
+                    // for the DS still get a full answer (with the SOA) from the parent.
+                    if !has_ds && !denial.is_empty() && denial.iter().all(|s| !s.sigs.is_empty()) {
+                        let ttl = self.settings.ttl.negative(denial.iter().map(|s| s.ttl).min().unwrap_or(0));
+                        if ttl > 0 {
+                            let o = Outcome {
+                                answer: Vec::new(),
+                                authority: denial,
+                                kind: AnswerKind::NoData,
+                                stored: now,
+                                expires: now + ttl as u64,
+                            };
+                            self.ds_denials.insert(crate::cache::key(&child, RType::DS), Arc::new(o));
+                        }
                     }
                     let servers = ns.rdatas.iter().filter_map(|rd| Name::from_wire(rd).ok()).map(|n| {
                         let a = self.cached_addrs(&n, now);

@@ -202,6 +202,9 @@ pub struct Resolver {
     pub rrsets: RRsetCache,
     /// Outcomes of single-name lookups (unvalidated), positive and negative.
     outcomes: moka::sync::Cache<crate::cache::Key, Arc<Outcome>>,
+    /// Proofs that a child has no DS, taken from its parent's referral (RFC 4035
+    /// §3.1.4.1), for the validator only (unvalidated until it checks them).
+    ds_denials: moka::sync::Cache<crate::cache::Key, Arc<Outcome>>,
     /// Validated client answers.
     pub answers: AnswerCache,
     /// Zone key states.
@@ -310,6 +313,11 @@ impl Resolver {
             rrsets: RRsetCache::new(cache_max, settings.ttl),
             outcomes: moka::sync::Cache::builder()
                 .max_capacity(cache_max)
+                .expire_after(OutcomeExpiry)
+                .support_invalidation_closures()
+                .build(),
+            ds_denials: moka::sync::Cache::builder()
+                .max_capacity(cache_max / 8 + 100)
                 .expire_after(OutcomeExpiry)
                 .support_invalidation_closures()
                 .build(),
@@ -522,12 +530,15 @@ impl Resolver {
         if name.is_root() {
             self.rrsets.clear();
             self.outcomes.invalidate_all();
+            self.ds_denials.invalidate_all();
             self.answers.clear();
             self.keys.clear();
         } else {
             self.rrsets.flush_subtree(name);
             let apex = name.to_lowercase();
-            let _ = self.outcomes.invalidate_entries_if(move |k, _| Name::from_wire(&k.0).is_ok_and(|n| n.is_subdomain_of(&apex)));
+            let under = apex.clone();
+            let _ = self.outcomes.invalidate_entries_if(move |k, _| Name::from_wire(&k.0).is_ok_and(|n| n.is_subdomain_of(&under)));
+            let _ = self.ds_denials.invalidate_entries_if(move |k, _| Name::from_wire(&k.0).is_ok_and(|n| n.is_subdomain_of(&apex)));
             self.answers.flush_subtree(name);
             self.keys.flush_subtree(name);
         }

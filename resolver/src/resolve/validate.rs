@@ -27,6 +27,11 @@ impl Resolver {
         let mut sec = Security::Secure;
         let mut validated_dnames: Vec<&RRset> = Vec::new();
         for set in &chain.answer {
+            if set.rtype == RType::RRSIG {
+                // Answers to an RRSIG query: returned as data, never with AD.
+                sec = sec.combine(Security::Insecure(InsecureReason::RrsigRecords));
+                continue;
+            }
             // A CNAME synthesized from a validated DNAME needs no signature (RFC 6672 §5.3.1).
             if set.rtype == RType::CNAME && set.sigs.is_empty() && synthesized_by(set, &validated_dnames) {
                 continue;
@@ -267,7 +272,8 @@ impl Resolver {
                     stored: now,
                     expires,
                 })
-            });
+            })
+            .or_else(|| self.ds_denials.get(&crate::cache::key(child, RType::DS)).filter(|o| o.expires > now));
         let looked_up = match from_referral {
             Some(o) => Ok(o),
             None => self.lookup(child, RType::DS, ctx).await,

@@ -116,6 +116,10 @@ pub enum InsecureReason {
     /// The name is outside every trust anchor, or under a negative trust anchor (RFC 7646).
     #[error("no trust anchor")]
     NoTrustAnchor,
+    /// The answer is RRSIG records (a query for type RRSIG): they are not themselves
+    /// signed (RFC 4035 §2.2, §5.3), so there is nothing to validate them with.
+    #[error("RRSIG records are not signed")]
+    RrsigRecords,
 }
 
 impl InsecureReason {
@@ -125,7 +129,9 @@ impl InsecureReason {
             InsecureReason::UnsupportedAlgorithm => Some(ede::UNSUPPORTED_DNSKEY_ALGORITHM),
             InsecureReason::UnsupportedDigest => Some(ede::UNSUPPORTED_DS_DIGEST),
             InsecureReason::Nsec3Iterations { .. } => Some(ede::UNSUPPORTED_NSEC3_ITERATIONS),
-            InsecureReason::UnsignedDelegation | InsecureReason::OptOut | InsecureReason::NoTrustAnchor => None,
+            InsecureReason::UnsignedDelegation | InsecureReason::OptOut | InsecureReason::NoTrustAnchor | InsecureReason::RrsigRecords => {
+                None
+            }
         }
     }
 }
