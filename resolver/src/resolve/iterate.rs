@@ -338,95 +338,130 @@ impl Resolver {
 
     /// Asks the servers of `deleg` one question, trying them in SRTT order, handling
     /// timeouts, truncation (TCP), EDNS fallback and error rcodes. Returns the first
-    /// usable reply and the server it came from.
+    /// usable reply and the server it came from. When every server with a known address
+    /// fails, the addresses of the zone's other (glueless) NS names are looked up and
+    /// tried too, within the NXNS limits ([`MAX_GLUELESS_PER_DELEGATION`], [`MAX_DEPTH`]).
     async fn ask(&self, deleg: &mut Delegation, qname: &Name, qtype: RType, ctx: &mut Ctx) -> Result<(Message, SocketAddr), ResolveError> {
-        let mut targets: Vec<SocketAddr> = if deleg.forward { deleg.targets.clone() } else { self.server_addrs(deleg, ctx).await? };
-        if !deleg.forward {
-            let ips: Vec<IpAddr> = targets.iter().map(|s| s.ip()).collect();
-            targets = self
+        let mut looked_up: Vec<Name> = Vec::new();
+        let mut targets: Vec<SocketAddr> = if deleg.forward {
+            deleg.targets.clone()
+        } else {
+            let known = self.known_addrs(deleg);
+            if known.is_empty() {
+                self.glueless_addrs(deleg, ctx, &mut looked_up, &[]).await?
+            } else {
+                known
+            }
+        };
+        let mut tried: Vec<SocketAddr> = Vec::new();
+        let mut last_lame: Option<(Message, SocketAddr)> = None;
+        loop {
+            self.order_targets(&mut targets, deleg.forward);
+            for _round in 0..2 {
+                for &server in &targets {
+                    if ctx.queries_left == 0 {
+                        return Err(ResolveError::Budget);
+                    }
+                    if self.now_ms() > ctx.deadline_ms {
+                        return Err(ResolveError::Timeout);
+                    }
+                    match self.exchange(server, qname, qtype, deleg.recursive, ctx).await {
+                        Ok(msg) => {
+                            let rc = msg.rcode();
+                            if rc == rcode::NOERROR || rc == rcode::NXDOMAIN {
+                                // A reply that classifies as lame is tried against other servers.
+                                if let Response::Lame(Lameness::BadReferral | Lameness::Empty) =
+                                    classify(&msg, &deleg.zone, qname, qtype, deleg.recursive)
+                                {
+                                    last_lame = Some((msg, server));
+                                    continue;
+                                }
+                                return Ok((msg, server));
+                            }
+                            last_lame = Some((msg, server));
+                        }
+                        Err(TransportError::Timeout) => continue,
+                        Err(_) => continue,
+                    }
+                }
+                // Servers that answered (badly) are not asked the same again.
+                if last_lame.is_some() {
+                    break;
+                }
+            }
+            tried.extend(targets.iter().copied());
+            if deleg.forward {
+                break;
+            }
+            targets = match self.glueless_addrs(deleg, ctx, &mut looked_up, &tried).await {
+                Ok(more) if !more.is_empty() => more,
+                _ => break,
+            };
+        }
+        last_lame.ok_or_else(|| ResolveError::NoReachableAuthority(deleg.zone.clone()))
+    }
+
+    /// Puts targets in the order to try them: by smoothed RTT (with random tie-breaks
+    /// among unknown servers when iterating; stable for forward targets).
+    fn order_targets(&self, targets: &mut Vec<SocketAddr>, forward: bool) {
+        let ips: Vec<IpAddr> = targets.iter().map(|s| s.ip()).collect();
+        if forward {
+            let order = self.servers.order(&ips, self.now_ms(), 0);
+            targets.sort_by_key(|t| order.iter().position(|ip| *ip == t.ip()));
+        } else {
+            *targets = self
                 .servers
                 .order(&ips, self.now_ms(), random_id() as u64)
                 .into_iter()
                 .map(|ip| SocketAddr::new(ip, self.settings.upstream_port))
                 .collect();
-        } else {
-            let ips: Vec<IpAddr> = targets.iter().map(|s| s.ip()).collect();
-            let order = self.servers.order(&ips, self.now_ms(), 0);
-            targets.sort_by_key(|t| order.iter().position(|ip| *ip == t.ip()));
-        }
-        let mut last_lame: Option<Message> = None;
-        for round in 0..2 {
-            for &server in &targets {
-                if ctx.queries_left == 0 {
-                    return Err(ResolveError::Budget);
-                }
-                if self.now_ms() > ctx.deadline_ms {
-                    return Err(ResolveError::Timeout);
-                }
-                let _ = round;
-                match self.exchange(server, qname, qtype, deleg.recursive, ctx).await {
-                    Ok(msg) => {
-                        let rc = msg.rcode();
-                        if rc == rcode::NOERROR || rc == rcode::NXDOMAIN {
-                            // A reply that classifies as lame is tried against other servers.
-                            if let Response::Lame(Lameness::BadReferral | Lameness::Empty) =
-                                classify(&msg, &deleg.zone, qname, qtype, deleg.recursive)
-                            {
-                                last_lame = Some(msg);
-                                continue;
-                            }
-                            return Ok((msg, server));
-                        }
-                        last_lame = Some(msg);
-                    }
-                    Err(TransportError::Timeout) => continue,
-                    Err(_) => continue,
-                }
-            }
-            if last_lame.is_some() {
-                break;
-            }
-        }
-        match last_lame {
-            Some(m) => Ok((m, targets[0])),
-            None => Err(ResolveError::NoReachableAuthority(deleg.zone.clone())),
         }
     }
 
-    /// Addresses of a delegation's servers, resolving NS names without glue (at most
-    /// [`MAX_GLUELESS_PER_DELEGATION`], at most [`MAX_DEPTH`] deep).
-    async fn server_addrs(&self, deleg: &mut Delegation, ctx: &mut Ctx) -> Result<Vec<SocketAddr>, ResolveError> {
-        // `do_not_query` filters addresses learned from the network (glue, NS address
-        // lookups); the root hints and forward targets the operator configured are
-        // always used, even when the priming answer repeats them as glue.
-        let configured = |ip: &IpAddr| deleg.forward || self.hints.iter().any(|h| h.addrs.contains(ip));
-        let allowed = |ip: &IpAddr| {
-            configured(ip) || ((self.settings.upstream_ipv6 || ip.is_ipv4()) && !ip_allowed(&self.settings.do_not_query, *ip))
-        };
-        let mut out: Vec<SocketAddr> = deleg
+    /// Whether an upstream address may be queried. `do_not_query` filters addresses
+    /// learned from the network (glue, NS address lookups); the root hints and forward
+    /// targets the operator configured are always used, even when the priming answer
+    /// repeats them as glue.
+    fn address_allowed(&self, deleg: &Delegation, ip: &IpAddr) -> bool {
+        let configured = deleg.forward || self.hints.iter().any(|h| h.addrs.contains(ip));
+        configured || ((self.settings.upstream_ipv6 || ip.is_ipv4()) && !ip_allowed(&self.settings.do_not_query, *ip))
+    }
+
+    /// The addresses already known for a delegation's servers (glue, cache, hints).
+    fn known_addrs(&self, deleg: &Delegation) -> Vec<SocketAddr> {
+        deleg
             .servers
             .iter()
             .flat_map(|(_, a)| a.iter().copied())
-            .filter(allowed)
+            .filter(|ip| self.address_allowed(deleg, ip))
             .map(|ip| SocketAddr::new(ip, self.settings.upstream_port))
-            .collect();
-        if !out.is_empty() {
-            return Ok(out);
-        }
+            .collect()
+    }
+
+    /// Looks up the addresses of NS names that have none yet (glueless), one name at a
+    /// time until one yields addresses not in `exclude`; at most
+    /// [`MAX_GLUELESS_PER_DELEGATION`] names per delegation (`looked_up` counts them),
+    /// at most [`MAX_DEPTH`] deep (NXNS, CVE-2020-12662).
+    async fn glueless_addrs(
+        &self,
+        deleg: &mut Delegation,
+        ctx: &mut Ctx,
+        looked_up: &mut Vec<Name>,
+        exclude: &[SocketAddr],
+    ) -> Result<Vec<SocketAddr>, ResolveError> {
         if ctx.depth >= MAX_DEPTH {
             return Err(ResolveError::Budget);
         }
-        let mut tried = 0;
-        let names: Vec<Name> = deleg.servers.iter().map(|(n, _)| n.clone()).collect();
+        let names: Vec<Name> = deleg.servers.iter().filter(|(_, a)| a.is_empty()).map(|(n, _)| n.clone()).collect();
         for n in names {
             // A name under the zone itself with no glue cannot be resolved through it.
-            if n.is_subdomain_of(&deleg.zone) {
+            if n.is_subdomain_of(&deleg.zone) || looked_up.contains(&n) {
                 continue;
             }
-            if tried >= MAX_GLUELESS_PER_DELEGATION {
+            if looked_up.len() >= MAX_GLUELESS_PER_DELEGATION {
                 break;
             }
-            tried += 1;
+            looked_up.push(n.clone());
             ctx.depth += 1;
             let mut addrs = Vec::new();
             let families: &[RType] = if self.settings.upstream_ipv6 { &[RType::A, RType::AAAA] } else { &[RType::A] };
@@ -450,15 +485,20 @@ impl Resolver {
             if let Some(entry) = deleg.servers.iter_mut().find(|(x, _)| *x == n) {
                 entry.1 = addrs.clone();
             }
-            out.extend(addrs.into_iter().filter(allowed).map(|ip| SocketAddr::new(ip, self.settings.upstream_port)));
+            let out: Vec<SocketAddr> = addrs
+                .into_iter()
+                .filter(|ip| self.address_allowed(deleg, ip))
+                .map(|ip| SocketAddr::new(ip, self.settings.upstream_port))
+                .filter(|a| !exclude.contains(a))
+                .collect();
             if !out.is_empty() {
-                break;
+                return Ok(out);
             }
         }
-        if out.is_empty() {
+        if exclude.is_empty() {
             return Err(ResolveError::NoReachableAuthority(deleg.zone.clone()));
         }
-        Ok(out)
+        Ok(Vec::new())
     }
 
     /// One exchange with one server: random ID, EDNS with DO (or none for servers that
