@@ -60,14 +60,23 @@ impl Resolver {
     /// wildcard expansion demand the no-closer-match proof (RFC 4035 §5.3.4).
     async fn validate_rrset(&self, set: &RRset, chain: &Chain, ctx: &mut Ctx) -> Security {
         if set.sigs.is_empty() {
-            // Unsigned: fine only below a proven insecure delegation.
-            return match self.keys_for_name(&set.owner, ctx).await {
+            // Unsigned: fine only below a proven insecure delegation. A DS RRset belongs
+            // to the parent side of the cut (RFC 4035 §2.4), so the parent's state decides.
+            let owner_side = if set.rtype == RType::DS { set.owner.parent().unwrap_or_else(Name::root) } else { set.owner.clone() };
+            return match self.keys_for_name(&owner_side, ctx).await {
                 ZoneKeys::Insecure(r) => Security::Insecure(r),
                 ZoneKeys::Bogus(b) => Security::Bogus(b),
                 ZoneKeys::Secure(_) => Security::Bogus(Bogus::new(BogusReason::RrsigsMissing).at(&set.owner, set.rtype)),
             };
         }
-        let signer = set.sigs.iter().filter_map(|s| RrsigView::parse(s)).map(|v| v.signer_name()).find(|z| set.owner.is_subdomain_of(z));
+        // The signer is the zone holding the RRset (RFC 4035 §5.3.1): for a DS, a zone
+        // strictly above its owner (the parent side of the cut).
+        let signer = set
+            .sigs
+            .iter()
+            .filter_map(|s| RrsigView::parse(s))
+            .map(|v| v.signer_name())
+            .find(|z| set.owner.is_subdomain_of(z) && !(set.rtype == RType::DS && *z == set.owner));
         let Some(zone) = signer else {
             return Security::Bogus(Bogus::new(BogusReason::RrsigsMissing).at(&set.owner, set.rtype));
         };
@@ -151,8 +160,10 @@ impl Resolver {
             .map(|v| v.signer_name())
             .find(|z| name.is_subdomain_of(z));
         let Some(zone) = signer else {
-            // No signatures at all: insecure if the name is below an unsigned delegation.
-            return match self.keys_for_name(name, ctx).await {
+            // No signatures at all: insecure if the name is below an unsigned delegation
+            // (for a DS, the parent side of the cut decides, RFC 4035 §2.4).
+            let name_side = if qtype == RType::DS { name.parent().unwrap_or_else(Name::root) } else { name.clone() };
+            return match self.keys_for_name(&name_side, ctx).await {
                 ZoneKeys::Insecure(r) => Security::Insecure(r),
                 ZoneKeys::Bogus(b) => Security::Bogus(b),
                 ZoneKeys::Secure(_) => Security::Bogus(Bogus::new(BogusReason::RrsigsMissing).at(name, qtype)),
