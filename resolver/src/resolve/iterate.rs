@@ -295,6 +295,11 @@ impl Resolver {
                 }
                 Response::Answer { answer, authority, aa, .. } if ask != *qname => {
                     let rank = if aa { Rank::AnswerAuth } else { Rank::AnswerNonAuth };
+                    // A DNAME at the intermediate name redirects everything below it
+                    // (RFC 6672 §2.3): ask the full name, which the DNAME will answer.
+                    if answer.iter().any(|s| s.rtype == RType::DNAME && s.owner == ask) {
+                        minimise = false;
+                    }
                     for set in &answer {
                         self.rrsets.put(set.clone(), rank, Trust::Unchecked, now);
                     }

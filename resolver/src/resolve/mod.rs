@@ -483,11 +483,21 @@ impl Resolver {
             AnswerKind::NxDomain => rcode::NXDOMAIN,
             _ => rcode::NOERROR,
         };
+        // A positive answer's authority section carries only what proves it: the
+        // NSEC/NSEC3 showing no closer match for a wildcard expansion (RFC 4035
+        // §3.1.3.3). A SOA or NS the upstream added is not passed on.
+        let authority = match chain.kind {
+            AnswerKind::Positive if chain.answer.iter().any(wildcard_expanded) => {
+                chain.authority.into_iter().filter(|s| matches!(s.rtype, RType::NSEC | RType::NSEC3)).collect()
+            }
+            AnswerKind::Positive => Vec::new(),
+            _ => chain.authority,
+        };
         let a = Arc::new(Answer {
             kind: chain.kind,
             rcode: rc,
             answer: chain.answer,
-            authority: chain.authority,
+            authority,
             security,
             ede,
             stored: now,
@@ -622,4 +632,11 @@ mod tests {
         let _ = c.now_ms();
         assert_eq!(c.offset_secs(), -60);
     }
+}
+
+/// True if an RRSIG over `set` says it was synthesised from a wildcard: its labels
+/// field is smaller than the owner's label count (RFC 4035 §5.3.4).
+fn wildcard_expanded(set: &RRset) -> bool {
+    let owner_labels = tern_shared::dnssec::rrsig_labels(&set.owner);
+    set.sigs.iter().filter_map(|s| tern_shared::wire::record::RrsigView::parse(s)).any(|v| v.labels < owner_labels)
 }
