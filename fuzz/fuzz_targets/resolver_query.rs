@@ -27,6 +27,7 @@ fn server() -> &'static (Arc<Server>, tokio::runtime::Runtime) {
         let settings = Settings {
             validate: true,
             qname_minimisation: true,
+            upstream_ipv6: true,
             query_timeout: Duration::from_millis(100),
             resolution_timeout: Duration::from_millis(300),
             do_not_query: Vec::new(),
