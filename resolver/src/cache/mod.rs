@@ -108,9 +108,10 @@ impl TtlPolicy {
     pub fn positive(&self, ttl: u32) -> u32 {
         ttl.clamp(self.min, self.max.max(self.min))
     }
-    /// Clamps a negative TTL (RFC 2308 §5).
+    /// Clamps a negative TTL: the floor applies as to positive data, then the RFC 2308
+    /// §5 cap (which wins if the two conflict).
     pub fn negative(&self, ttl: u32) -> u32 {
-        ttl.min(self.max_negative)
+        ttl.max(self.min).min(self.max_negative)
     }
 }
 

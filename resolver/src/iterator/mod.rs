@@ -166,7 +166,10 @@ pub fn classify(msg: &Message, zone: &Name, qname: &Name, qtype: RType, forwarde
             return Response::Lame(Lameness::BadReferral);
         }
     }
-    if authority.iter().any(|s| s.rtype == RType::SOA) || aa || forwarder {
+    // Data at the name but none of the type asked (nor a CNAME) also says the server
+    // holds the name: NODATA, the unasked records ignored (RFC 2181 §5.4.1 ranks).
+    let other_data_at_name = answers.iter().any(|s| s.owner == *qname && within(&s.owner, &scope));
+    if authority.iter().any(|s| s.rtype == RType::SOA) || aa || forwarder || other_data_at_name {
         return Response::NoData { authority: negative_auth };
     }
     Response::Lame(Lameness::Empty)

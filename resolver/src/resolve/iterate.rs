@@ -539,6 +539,7 @@ impl Resolver {
             }
             w.finish();
             let started = Instant::now();
+            let sent = buf.clone();
             let res = self.transport.exchange(server, buf, tcp, if tcp { timeout * 2 } else { timeout }).await;
             let now_ms = self.now_ms();
             let raw = match res {
@@ -554,6 +555,10 @@ impl Resolver {
                 }
             };
             self.servers.reply(server.ip(), started.elapsed(), now_ms);
+            // RFC 5452 §9.1, whatever the transport: our ID and our question, or nothing.
+            if !crate::upstream::matches_query(&sent, &raw) {
+                return Err(TransportError::Malformed("reply does not match the query (ID or question)".into()));
+            }
             let msg = match decode(&raw) {
                 Ok(m) => m,
                 Err(e) => {

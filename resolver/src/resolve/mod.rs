@@ -466,7 +466,11 @@ impl Resolver {
         if let Security::Indeterminate(_) = security {
             self.counters.validation_budget_exhausted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
-        let mut ttl = chain_ttl(&chain);
+        // The configured floor and caps apply to the answer as to every cached RRset.
+        let mut ttl = match chain.kind {
+            AnswerKind::Positive => self.settings.ttl.positive(chain_ttl(&chain)),
+            _ => self.settings.ttl.negative(chain_ttl(&chain)),
+        };
         if let Some(at) = self.nta_expiry(&chain, qname, now) {
             // RFC 7646 §2: an answer left unvalidated by an NTA must not outlive the NTA.
             ttl = ttl.min(u32::try_from(at.saturating_sub(now)).unwrap_or(u32::MAX));
