@@ -155,6 +155,19 @@ impl Server {
         };
         let a = self.resolver.resolve(&qname, q.qtype).await;
         let now = self.resolver.now();
+        let cd = q.header.has(tern_shared::wire::flags::CD);
+        if crate::validator::sentinel::parse(&qname).is_some() {
+            let root_tags: Vec<u16> = {
+                let anchors = self.resolver.anchors.read().unwrap_or_else(|p| p.into_inner());
+                anchors.zone(&tern_shared::wire::Name::root()).map(|l| l.iter().map(|a| a.key_tag).collect()).unwrap_or_default()
+            };
+            if crate::validator::sentinel::must_fail(&qname, q.qtype, cd, a.security.is_secure(), &root_tags) {
+                // RFC 8509 §3.2; not packet-cached, since the root anchors can change.
+                reply::write_error(q, rcode::SERVFAIL, None, out, true);
+                self.stats.count_rcode(rcode::SERVFAIL);
+                return;
+            }
+        }
         let w = reply::write_answer(q, &a, now, limit, self.udp_payload, out);
         self.stats.count_rcode(w.rcode);
         if w.secure {

@@ -40,6 +40,7 @@ pub mod nsec;
 pub mod nsec3;
 pub mod proof;
 pub mod security;
+pub mod sentinel;
 pub mod signature;
 
 #[cfg(test)]
