@@ -125,7 +125,11 @@ pub fn classify(msg: &Message, zone: &Name, qname: &Name, qtype: RType, forwarde
     let aa = msg.header.has(flags::AA);
     let scope = if forwarder { Name::root() } else { zone.clone() };
     let answers = group(&msg.answers);
-    let authority: Vec<RRset> = group(&msg.authority).into_iter().filter(|s| within(&s.owner, &scope)).collect();
+    let all_authority = group(&msg.authority);
+    // NS for a name above or beside the zone asked: an upward referral, the mark of a
+    // lame server whatever its AA flag says.
+    let upward_referral = all_authority.iter().any(|s| s.rtype == RType::NS && !within(&s.owner, &scope));
+    let authority: Vec<RRset> = all_authority.into_iter().filter(|s| within(&s.owner, &scope)).collect();
     if rc != rcode::NOERROR && rc != rcode::NXDOMAIN {
         return Response::Lame(Lameness::Rcode(rc));
     }
@@ -165,6 +169,10 @@ pub fn classify(msg: &Message, zone: &Name, qname: &Name, qtype: RType, forwarde
         if !aa && !authority.iter().any(|s| s.rtype == RType::SOA) {
             return Response::Lame(Lameness::BadReferral);
         }
+    }
+    let has_soa = authority.iter().any(|s| s.rtype == RType::SOA);
+    if upward_referral && !has_soa {
+        return Response::Lame(Lameness::BadReferral);
     }
     // Data at the name but none of the type asked (nor a CNAME) also says the server
     // holds the name: NODATA, the unasked records ignored (RFC 2181 §5.4.1 ranks).

@@ -126,6 +126,26 @@ impl Resolver {
         })
     }
 
+    /// True if some servers of a cached delegation have no address any more (their glue
+    /// expired before the NS RRset), so a fresh referral from the parent may help when
+    /// the others fail.
+    fn stale_glue(deleg: &Delegation) -> bool {
+        !deleg.forward && !deleg.zone.is_root() && deleg.servers.iter().any(|(n, a)| a.is_empty() && n.is_subdomain_of(&deleg.zone))
+    }
+
+    /// Goes back to the parent of `deleg`'s zone, to be referred down again with fresh
+    /// glue (done once per question).
+    fn refetch_delegation(&self, deleg: &mut Delegation, seen_zones: &mut Vec<Name>, known: &mut usize) {
+        let stale = deleg.zone.clone();
+        tracing::debug!(zone = %stale, "servers failed and some lost their glue: asking the parent again");
+        seen_zones.retain(|z| *z != stale);
+        *deleg = self.closest_delegation(&stale.parent().unwrap_or_else(Name::root), RType::NS);
+        if !seen_zones.contains(&deleg.zone) {
+            seen_zones.push(deleg.zone.clone());
+        }
+        *known = deleg.zone.label_count();
+    }
+
     /// The deepest delegation in cache for `qname` (for DS, strictly above it: DS is
     /// served by the parent, RFC 4035 §4.2), else the root hints.
     fn closest_delegation(&self, qname: &Name, qtype: RType) -> Delegation {
@@ -193,6 +213,7 @@ impl Resolver {
         let mut known = deleg.zone.label_count();
         let mut minimise = self.settings.qname_minimisation && !deleg.forward;
         let mut seen_zones: Vec<Name> = vec![deleg.zone.clone()];
+        let mut refetched = false;
         for _ in 0..MAX_REFERRALS {
             // RFC 9156 §3: ask one label more than known, until the full name. The QTYPE
             // of a minimised query is the implementation's choice (RFC 9156 §2.1; RFC 7816
@@ -218,6 +239,14 @@ impl Resolver {
                 // RFC 9156 §2.3: servers that fail minimised queries get the full name.
                 Err(ResolveError::NoReachableAuthority(_)) if minimised_step => {
                     minimise = false;
+                    continue;
+                }
+                // Some servers of a cached delegation have no address any more (their
+                // glue expired before the NS RRset) and the others failed: ask the parent
+                // again, once, for a fresh referral with fresh glue.
+                Err(ResolveError::NoReachableAuthority(_)) if !refetched && Self::stale_glue(&deleg) => {
+                    refetched = true;
+                    self.refetch_delegation(&mut deleg, &mut seen_zones, &mut known);
                     continue;
                 }
                 Err(e) => return Err(e),
@@ -271,6 +300,11 @@ impl Resolver {
                     });
                     known = child.label_count();
                     deleg = Delegation { zone: child, servers: servers.collect(), targets: Vec::new(), recursive: false, forward: false };
+                    continue;
+                }
+                Response::Lame(_) if !refetched && Self::stale_glue(&deleg) => {
+                    refetched = true;
+                    self.refetch_delegation(&mut deleg, &mut seen_zones, &mut known);
                     continue;
                 }
                 Response::Lame(l) => {
