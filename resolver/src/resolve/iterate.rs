@@ -269,6 +269,7 @@ impl Resolver {
                     seen_zones.push(child.clone());
                     self.rrsets.put(ns.clone(), Rank::Referral, Trust::Unchecked, now);
                     for g in glue {
+                        self.remember_parent_glue(&g, now);
                         self.rrsets.put(g, Rank::Additional, Trust::Unchecked, now);
                     }
                     let (ds, denial): (Vec<RRset>, Vec<RRset>) = security.into_iter().partition(|s| s.rtype == RType::DS);
@@ -387,7 +388,14 @@ impl Resolver {
         } else {
             let known = self.known_addrs(deleg);
             if known.is_empty() {
-                self.glueless_addrs(deleg, ctx, &mut looked_up, &[]).await?
+                match self.glueless_addrs(deleg, ctx, &mut looked_up, &[]).await {
+                    Ok(found) if !found.is_empty() => found,
+                    // The NS names would not resolve: parent-side glue, if any, is all there is.
+                    failed => match self.parent_glue_addrs(deleg, &[]) {
+                        glue if !glue.is_empty() => glue,
+                        _ => failed?,
+                    },
+                }
             } else {
                 known
             }
@@ -432,6 +440,13 @@ impl Resolver {
             if deleg.forward {
                 break;
             }
+            // Parent-side glue the child's own address records replaced comes first,
+            // then NS names with no address at all.
+            let parent_side = self.parent_glue_addrs(deleg, &tried);
+            if !parent_side.is_empty() {
+                targets = parent_side;
+                continue;
+            }
             targets = match self.glueless_addrs(deleg, ctx, &mut looked_up, &tried).await {
                 Ok(more) if !more.is_empty() => more,
                 _ => break,
@@ -464,6 +479,39 @@ impl Resolver {
     fn address_allowed(&self, deleg: &Delegation, ip: &IpAddr) -> bool {
         let configured = deleg.forward || self.hints.iter().any(|h| h.addrs.contains(ip));
         configured || ((self.settings.upstream_ipv6 || ip.is_ipv4()) && !ip_allowed(&self.settings.do_not_query, *ip))
+    }
+
+    /// Keeps a referral's glue as parent-side addresses of its owner (see
+    /// `Resolver::parent_glue`).
+    fn remember_parent_glue(&self, glue: &RRset, now: u64) {
+        let addrs = glue.rdatas.iter().filter_map(|rd| match rd.len() {
+            4 => Some(IpAddr::from(<[u8; 4]>::try_from(&rd[..]).expect("4"))),
+            16 => Some(IpAddr::from(<[u8; 16]>::try_from(&rd[..]).expect("16"))),
+            _ => None,
+        });
+        let k = crate::cache::key(&glue.owner, RType::A);
+        let expires = now + self.settings.ttl.positive(glue.ttl) as u64;
+        let mut list: Vec<IpAddr> = self.parent_glue.get(&k).filter(|e| e.1 > now).map(|e| e.0.clone()).unwrap_or_default();
+        for a in addrs {
+            if !list.contains(&a) {
+                list.push(a);
+            }
+        }
+        self.parent_glue.insert(k, Arc::new((list, expires)));
+    }
+
+    /// Parent-side glue addresses of `deleg`'s servers not in `exclude`.
+    fn parent_glue_addrs(&self, deleg: &Delegation, exclude: &[SocketAddr]) -> Vec<SocketAddr> {
+        let now = self.now();
+        deleg
+            .servers
+            .iter()
+            .filter_map(|(n, _)| self.parent_glue.get(&crate::cache::key(n, RType::A)).filter(|e| e.1 > now))
+            .flat_map(|e| e.0.clone())
+            .filter(|ip| self.address_allowed(deleg, ip))
+            .map(|ip| SocketAddr::new(ip, self.settings.upstream_port))
+            .filter(|a| !exclude.contains(a))
+            .collect()
     }
 
     /// The addresses already known for a delegation's servers (glue, cache, hints).

@@ -205,6 +205,10 @@ pub struct Resolver {
     /// Proofs that a child has no DS, taken from its parent's referral (RFC 4035
     /// §3.1.4.1), for the validator only (unvalidated until it checks them).
     ds_denials: moka::sync::Cache<crate::cache::Key, Arc<Outcome>>,
+    /// Parent-side glue addresses of NS names, kept apart from the child's own
+    /// (higher-ranked) address records: tried when the child-side addresses fail, as
+    /// Unbound's parent-side fallback does. Value: addresses and expiry (seconds).
+    parent_glue: moka::sync::Cache<crate::cache::Key, Arc<(Vec<std::net::IpAddr>, u64)>>,
     /// Validated client answers.
     pub answers: AnswerCache,
     /// Zone key states.
@@ -319,6 +323,11 @@ impl Resolver {
             ds_denials: moka::sync::Cache::builder()
                 .max_capacity(cache_max / 8 + 100)
                 .expire_after(OutcomeExpiry)
+                .support_invalidation_closures()
+                .build(),
+            parent_glue: moka::sync::Cache::builder()
+                .max_capacity(cache_max / 8 + 100)
+                .time_to_live(Duration::from_secs(86_400))
                 .support_invalidation_closures()
                 .build(),
             answers: AnswerCache::new(cache_max / 2 + 1),
@@ -545,6 +554,7 @@ impl Resolver {
             self.rrsets.clear();
             self.outcomes.invalidate_all();
             self.ds_denials.invalidate_all();
+            self.parent_glue.invalidate_all();
             self.answers.clear();
             self.keys.clear();
         } else {
@@ -552,6 +562,8 @@ impl Resolver {
             let apex = name.to_lowercase();
             let under = apex.clone();
             let _ = self.outcomes.invalidate_entries_if(move |k, _| Name::from_wire(&k.0).is_ok_and(|n| n.is_subdomain_of(&under)));
+            let under_glue = apex.clone();
+            let _ = self.parent_glue.invalidate_entries_if(move |k, _| Name::from_wire(&k.0).is_ok_and(|n| n.is_subdomain_of(&under_glue)));
             let _ = self.ds_denials.invalidate_entries_if(move |k, _| Name::from_wire(&k.0).is_ok_and(|n| n.is_subdomain_of(&apex)));
             self.answers.flush_subtree(name);
             self.keys.flush_subtree(name);

@@ -394,7 +394,8 @@ fn resolver(sc: &Scenario, qmin: bool, net: Arc<ScriptedNet>, clock: Arc<Scenari
     let stub = config_value(sc, "stub-addr");
     let stub_name = config_value(sc, "stub-name").first().map_or("K.ROOT-SERVERS.NET.", |v| v);
     let hints = if stub.is_empty() {
-        Vec::new()
+        // No stub-addr: the resolver's built-in IANA root hints, as Deckard's resolvers use theirs.
+        tern_resolver::iterator::hints::builtin()
     } else {
         let addrs = stub.iter().map(|a| a.parse::<IpAddr>().map_err(|_| format!("stub-addr {a:?}"))).collect::<Result<Vec<_>, _>>()?;
         vec![Hint { name: stub_name.parse().map_err(|e| format!("stub-name: {e}"))?, addrs }]
