@@ -484,3 +484,130 @@ async fn play(sc: &Arc<Scenario>, qmin: bool) -> Result<(), String> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::deckard::scenario::parse;
+
+    /// A two-level hierarchy: the root delegates `example.` to 192.0.2.1, which answers
+    /// `www.example. A`. `EXPECT` is replaced by the expected answer record.
+    const SCENARIO: &str = r#"
+stub-addr: 193.0.14.129
+query-minimization: off
+CONFIG_END
+SCENARIO_BEGIN harness self-test
+RANGE_BEGIN 0 100
+	ADDRESS 193.0.14.129
+ENTRY_BEGIN
+MATCH opcode qtype qname
+ADJUST copy_id
+REPLY QR NOERROR
+SECTION QUESTION
+. IN NS
+SECTION ANSWER
+. IN NS K.ROOT-SERVERS.NET.
+SECTION ADDITIONAL
+K.ROOT-SERVERS.NET. IN A 193.0.14.129
+ENTRY_END
+ENTRY_BEGIN
+MATCH opcode subdomain
+ADJUST copy_id copy_query
+REPLY QR NOERROR
+SECTION QUESTION
+example. IN A
+SECTION AUTHORITY
+example. IN NS ns.example.
+SECTION ADDITIONAL
+ns.example. IN A 192.0.2.1
+ENTRY_END
+RANGE_END
+RANGE_BEGIN 0 100
+	ADDRESS 192.0.2.1
+ENTRY_BEGIN
+MATCH opcode qtype qname
+ADJUST copy_id
+REPLY QR AA NOERROR
+SECTION QUESTION
+www.example. IN A
+SECTION ANSWER
+www.example. IN A 10.0.0.1
+ENTRY_END
+RANGE_END
+STEP 1 QUERY
+ENTRY_BEGIN
+REPLY RD
+SECTION QUESTION
+www.example. IN A
+ENTRY_END
+STEP 2 CHECK_ANSWER
+ENTRY_BEGIN
+MATCH all
+REPLY QR RD RA NOERROR
+SECTION QUESTION
+www.example. IN A
+SECTION ANSWER
+EXPECT
+ENTRY_END
+SCENARIO_END
+"#;
+
+    fn play(text: &str) -> Option<String> {
+        let sc = Arc::new(parse("self-test.rpl", text).expect("parses"));
+        run(&sc, false).failure
+    }
+
+    #[test]
+    fn a_matching_answer_passes() {
+        assert_eq!(play(&SCENARIO.replace("EXPECT", "www.example. IN A 10.0.0.1")), None);
+    }
+
+    #[test]
+    fn a_different_answer_fails_with_the_difference() {
+        let why = play(&SCENARIO.replace("EXPECT", "www.example. IN A 10.0.0.2")).expect("must fail");
+        assert!(why.contains("answer: expected") && why.contains("10.0.0.2"), "{why}");
+    }
+
+    #[test]
+    fn wrong_flags_fail() {
+        let text = SCENARIO.replace("EXPECT", "www.example. IN A 10.0.0.1").replace("REPLY QR RD RA NOERROR", "REPLY QR AA RD RA NOERROR");
+        let why = play(&text).expect("must fail");
+        assert!(why.contains("flags"), "{why}");
+    }
+
+    #[test]
+    fn an_unscripted_upstream_query_fails_the_run() {
+        // Without the root's referral entry the resolver's question goes unscripted; the
+        // check (SERVFAIL) would pass, so only the unscripted query can fail the run.
+        let text = SCENARIO
+            .replace("EXPECT", "")
+            .replace("MATCH opcode subdomain", "MATCH opcode qname")
+            .replace("MATCH all\nREPLY QR RD RA NOERROR", "MATCH rcode\nREPLY QR RD RA SERVFAIL");
+        let why = play(&text).expect("must fail");
+        assert!(why.contains("unscripted upstream queries, first: step 1: 193.0.14.129 www.example. A"), "{why}");
+    }
+
+    #[test]
+    fn matching_ignores_ttl_and_owner_case_but_not_rdata() {
+        let e = parse("m.rpl", &SCENARIO.replace("EXPECT", "WWW.Example. 5 IN A 10.0.0.1")).unwrap().steps[1].entry.clone().unwrap();
+        let mut buf = Vec::new();
+        let mut w = MessageWriter::new(&mut buf, 512, Header { id: 1, flags: flags::QR | flags::RD | flags::RA, ..Default::default() });
+        let q: Name = "www.example.".parse().unwrap();
+        w.question(q.wire(), RType::A, Class::IN).unwrap();
+        w.record(Section::Answer, &Record::new(q.clone(), RType::A, 3600, vec![10, 0, 0, 1])).unwrap();
+        w.finish();
+        assert_eq!(matches(&e, &Message::parse(&buf).unwrap()), Ok(()));
+        let mut other = Vec::new();
+        let mut w = MessageWriter::new(&mut other, 512, Header { id: 1, flags: flags::QR | flags::RD | flags::RA, ..Default::default() });
+        w.question(q.wire(), RType::A, Class::IN).unwrap();
+        w.record(Section::Answer, &Record::new(q, RType::A, 3600, vec![10, 0, 0, 9])).unwrap();
+        w.finish();
+        assert!(matches(&e, &Message::parse(&other).unwrap()).is_err());
+    }
+
+    #[test]
+    fn deckard_dates_are_utc() {
+        assert_eq!(date_secs("20120420235959"), Some(1_334_966_399));
+        assert_eq!(date_secs("2012042023595"), None);
+    }
+}

@@ -436,3 +436,30 @@ fn parse_record(text: &str) -> Result<Record, String> {
     }
     Ok(entries.remove(0).record)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_name_the_file_and_line() {
+        let e = parse("x.rpl", "a: b\nCONFIG_END\nSCENARIO_BEGIN t\nRANGE_BEGIN 0\n").unwrap_err();
+        assert_eq!(e.to_string(), "x.rpl:4: RANGE_BEGIN needs two step numbers");
+        let e =
+            parse("x.rpl", "CONFIG_END\nSCENARIO_BEGIN t\nSTEP 1 QUERY\nENTRY_BEGIN\nMATCH bogus\nENTRY_END\nSCENARIO_END\n").unwrap_err();
+        assert_eq!(e.to_string(), "x.rpl:5: unknown MATCH element bogus");
+        let e = parse("x.rpl", "CONFIG_END\nSCENARIO_BEGIN t\n").unwrap_err();
+        assert!(e.to_string().contains("not closed"), "{e}");
+    }
+
+    #[test]
+    fn records_take_deckard_defaults_and_span_parentheses() {
+        let text = "CONFIG_END\nSCENARIO_BEGIN t\nSTEP 1 CHECK_ANSWER\nENTRY_BEGIN\nMATCH all\nREPLY QR NOERROR\nSECTION ANSWER\nexample. 60 IN A 192.0.2.1\nexample. TXT ( \"a\"\n \"b\" ) ; comment\nexample. DS 1 RSASHA256 2 ABCDEF01\nENTRY_END\nSCENARIO_END\n";
+        let sc = parse("x.rpl", text).unwrap();
+        let e = sc.steps[0].entry.as_ref().unwrap();
+        let ttls: Vec<u32> = e.sections[0].iter().map(|r| r.ttl).collect();
+        assert_eq!(ttls, vec![60, DEFAULT_TTL, DEFAULT_TTL], "each record without a TTL gets 3600, not the previous TTL");
+        assert_eq!(e.sections[0][2].rdata[2], 8, "algorithm mnemonic read as its number");
+        assert!(e.matches.contains("answer") && e.matches.contains("flags"), "`all` expanded");
+    }
+}
