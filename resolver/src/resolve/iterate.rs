@@ -102,7 +102,7 @@ impl Resolver {
         Box::pin(async move {
             let now = self.now();
             let k = crate::cache::key(qname, qtype);
-            if let Some(o) = self.outcomes.get(&k).filter(|o| o.expires > now) {
+            if let Some(o) = self.outcomes.get(&k).filter(|o| o.expires > now && !ctx.retry) {
                 return Ok(o);
             }
             let out = self.iterate_with(qname, qtype, ctx, keep).await?;
@@ -396,6 +396,12 @@ impl Resolver {
                         _ => failed?,
                     },
                 }
+            } else if ctx.retry && known.iter().all(|t| ctx.avoid.contains(&t.ip())) {
+                // Every known address gave the data that failed validation: look for the
+                // zone's other servers first, keeping the known ones as the last resort.
+                let mut more = self.glueless_addrs(deleg, ctx, &mut looked_up, &known).await.unwrap_or_default();
+                more.extend(known);
+                more
             } else {
                 known
             }
@@ -404,6 +410,11 @@ impl Resolver {
         let mut last_lame: Option<(Message, SocketAddr)> = None;
         loop {
             self.order_targets(&mut targets, deleg.forward);
+            // On a retry after a validation failure, the servers that answered the first
+            // time are asked last.
+            if !ctx.avoid.is_empty() {
+                targets.sort_by_key(|t| ctx.avoid.contains(&t.ip()));
+            }
             for _round in 0..2 {
                 for &server in &targets {
                     if ctx.queries_left == 0 {
@@ -637,6 +648,9 @@ impl Resolver {
                 }
             };
             self.servers.reply(server.ip(), started.elapsed(), now_ms);
+            if !ctx.used.contains(&server.ip()) {
+                ctx.used.push(server.ip());
+            }
             // RFC 5452 §9.1, whatever the transport: our ID and our question, or nothing.
             if !crate::upstream::matches_query(&sent, &raw) {
                 return Err(TransportError::Malformed("reply does not match the query (ID or question)".into()));

@@ -192,6 +192,8 @@ pub struct Counters {
     pub budget_exhausted: std::sync::atomic::AtomicU64,
     /// Validation budget (KeyTrap / NSEC3) exhausted.
     pub validation_budget_exhausted: std::sync::atomic::AtomicU64,
+    /// Bogus answers that validated when asked again of other servers.
+    pub bogus_retried_ok: std::sync::atomic::AtomicU64,
 }
 
 /// The resolver: caches, trust anchors and the means to ask upstream.
@@ -298,6 +300,13 @@ pub struct Ctx {
     pub deadline_ms: u64,
     /// Current nesting depth.
     pub depth: u8,
+    /// A second attempt after a validation failure: cached outcomes, key states and
+    /// referral DS/denials are not trusted, and the servers in `avoid` are asked last.
+    pub retry: bool,
+    /// Servers that answered during the first attempt (asked last on the retry).
+    pub avoid: Vec<std::net::IpAddr>,
+    /// Servers that answered so far.
+    pub used: Vec<std::net::IpAddr>,
     /// Validation budget (KeyTrap / NSEC3 limits).
     pub budget: Budget,
 }
@@ -417,6 +426,9 @@ impl Resolver {
             deadline_ms: self.now_ms() + self.settings.resolution_timeout.as_millis() as u64,
             depth: 0,
             budget: Budget::new(),
+            retry: false,
+            avoid: Vec::new(),
+            used: Vec::new(),
         }
     }
 
@@ -467,11 +479,29 @@ impl Resolver {
                 return a;
             }
         };
-        let security = if self.settings.validate {
+        let mut chain = chain;
+        let mut security = if self.settings.validate {
             self.validate_chain(&chain, qname, qtype, &mut ctx).await
         } else {
             Security::Insecure(crate::validator::InsecureReason::NoTrustAnchor)
         };
+        if security.is_bogus() && !ctx.used.is_empty() {
+            // One server's bad data (an expired or broken signature, a stale key set)
+            // should not fail a zone that other servers serve correctly: ask again once,
+            // trusting nothing cached from the first attempt and asking the servers that
+            // answered it last (as Unbound does with its server blacklist).
+            let mut again = self.new_ctx();
+            again.retry = true;
+            again.avoid = std::mem::take(&mut ctx.used);
+            if let Ok(c) = self.chase(qname, qtype, &mut again).await {
+                let s = self.validate_chain(&c, qname, qtype, &mut again).await;
+                if !s.is_bogus() {
+                    self.counters.bogus_retried_ok.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    chain = c;
+                    security = s;
+                }
+            }
+        }
         if let Security::Indeterminate(_) = security {
             self.counters.validation_budget_exhausted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }

@@ -243,7 +243,7 @@ impl Resolver {
         for k in (anchor_name.label_count() + 1)..=total {
             let ZoneKeys::Secure(parent_keys) = &keys else { return keys };
             let n = target.suffix(k);
-            if let Some(e) = self.keys.get(&n, self.now()) {
+            if let Some(e) = self.keys.get(&n, self.now()).filter(|_| !ctx.retry) {
                 keys = e.keys.clone();
                 zone = n;
                 continue;
@@ -394,7 +394,7 @@ impl Resolver {
     /// The keys at a trust point, authenticated by its anchors (DS or DNSKEY form).
     async fn keys_at_anchor(&self, zone: &Name, anchors: &[tern_trust_anchors::Anchor], ctx: &mut Ctx) -> ZoneKeys {
         let now = self.now();
-        if let Some(e) = self.keys.get(zone, now) {
+        if let Some(e) = self.keys.get(zone, now).filter(|_| !ctx.retry) {
             return e.keys.clone();
         }
         let out = match self.lookup(zone, RType::DNSKEY, ctx).await {
