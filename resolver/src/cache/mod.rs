@@ -209,6 +209,11 @@ impl RRsetCache {
         true
     }
 
+    /// Forgets one RRset (data found bad, so it is fetched again next time).
+    pub fn remove(&self, name: &Name, rtype: RType) {
+        self.inner.invalidate(&key(name, rtype));
+    }
+
     /// Removes everything at or below `name` (operator flush).
     pub fn flush_subtree(&self, name: &Name) {
         let apex = name.to_lowercase();

@@ -314,6 +314,11 @@ impl Resolver {
                     Security::Bogus(b) => ZoneKeys::Bogus(b),
                     _ => ZoneKeys::Bogus(Bogus::new(BogusReason::KeysUnavailable { zone: child.clone() })),
                 };
+                if matches!(state, ZoneKeys::Bogus(_)) {
+                    // A DS that does not verify (perhaps from one server's referral) is
+                    // not used again: a retry asks the parent's servers afresh.
+                    self.rrsets.remove(child, RType::DS);
+                }
                 self.keys.put(child, state.clone(), now, self.settings.ttl.bogus);
                 return Step::Stop(state);
             }
