@@ -26,6 +26,7 @@ fn server() -> &'static (Arc<Server>, tokio::runtime::Runtime) {
     S.get_or_init(|| {
         let settings = Settings {
             validate: true,
+            aggressive_nsec: true,
             qname_minimisation: true,
             upstream_ipv6: true,
             query_timeout: Duration::from_millis(100),

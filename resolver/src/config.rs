@@ -141,6 +141,8 @@ impl Default for CacheSpec {
 pub struct DnssecSpec {
     /// Validate answers (default on).
     pub validate: bool,
+    /// Answer NXDOMAIN/NODATA from validated NSEC records already cached (RFC 8198).
+    pub aggressive_nsec: bool,
     /// Trust-anchor files (DS or DNSKEY records in zone-file syntax, BIND `trust-anchors`
     /// blocks or RFC 7958 XML). Without a root anchor among all anchor files: the
     /// built-in IANA root anchors too.
@@ -156,6 +158,7 @@ impl Default for DnssecSpec {
     fn default() -> Self {
         DnssecSpec {
             validate: true,
+            aggressive_nsec: true,
             trust_anchor_files: Vec::new(),
             managed_trust_anchor_files: Vec::new(),
             negative_trust_anchors: Vec::new(),
@@ -275,6 +278,8 @@ pub struct Config {
     pub bogus_ttl: u32,
     /// Validation on.
     pub validate: bool,
+    /// RFC 8198 synthesis from cached NSEC records.
+    pub aggressive_nsec: bool,
     /// Trust-anchor files.
     pub trust_anchor_files: Vec<PathBuf>,
     /// Trust-anchor files whose anchors are managed by RFC 5011.
@@ -546,6 +551,7 @@ impl Spec {
             max_negative_ttl,
             bogus_ttl,
             validate: d.validate,
+            aggressive_nsec: d.aggressive_nsec,
             trust_anchor_files: d.trust_anchor_files.iter().map(path).collect(),
             managed_trust_anchor_files: d.managed_trust_anchor_files.iter().map(path).collect(),
             negative_trust_anchors,

@@ -61,6 +61,7 @@ fn query(name: &str, id: u16) -> Vec<u8> {
 fn cache_hits_allocate_nothing() {
     let settings = Settings {
         validate: true,
+        aggressive_nsec: true,
         qname_minimisation: true,
         upstream_ipv6: true,
         query_timeout: Duration::from_millis(100),

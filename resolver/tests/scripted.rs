@@ -63,6 +63,7 @@ impl Transport for Scripted {
 fn settings(validate: bool) -> Settings {
     Settings {
         validate,
+        aggressive_nsec: true,
         qname_minimisation: false,
         upstream_ipv6: true,
         query_timeout: Duration::from_millis(200),

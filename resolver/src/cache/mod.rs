@@ -14,6 +14,7 @@
 //! No serve-stale (RFC 8767) and no prefetch yet; aggressive NSEC use (RFC 8198) is not
 //! implemented.
 
+pub mod nsec;
 pub mod packet;
 pub mod servers;
 

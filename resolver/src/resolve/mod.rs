@@ -15,6 +15,7 @@
 //! through the same iteration. Answers made insecure by a negative trust anchor (RFC 7646)
 //! are cached no longer than the NTA lasts.
 
+mod aggressive;
 mod iterate;
 pub mod rollover;
 mod validate;
@@ -127,6 +128,8 @@ impl Clock for OffsetFileClock {
 pub struct Settings {
     /// Validate answers.
     pub validate: bool,
+    /// Synthesise NXDOMAIN/NODATA from validated NSEC records in cache (RFC 8198).
+    pub aggressive_nsec: bool,
     /// QNAME minimisation.
     pub qname_minimisation: bool,
     /// Query authoritative servers over IPv6 too (forward targets are always used).
@@ -168,6 +171,7 @@ impl Settings {
     pub fn from_config(c: &Config) -> Settings {
         Settings {
             validate: c.validate,
+            aggressive_nsec: c.aggressive_nsec,
             qname_minimisation: c.qname_minimisation,
             upstream_ipv6: c.upstream_ipv6,
             query_timeout: c.query_timeout,
@@ -194,6 +198,8 @@ pub struct Counters {
     pub validation_budget_exhausted: std::sync::atomic::AtomicU64,
     /// Bogus answers that validated when asked again of other servers.
     pub bogus_retried_ok: std::sync::atomic::AtomicU64,
+    /// Negative answers synthesised from cached NSEC records (RFC 8198).
+    pub nsec_synthesised: std::sync::atomic::AtomicU64,
 }
 
 /// The resolver: caches, trust anchors and the means to ask upstream.
@@ -219,6 +225,8 @@ pub struct Resolver {
     pub servers: Servers,
     /// Response images for the hit path.
     pub packets: PacketCache,
+    /// Validated NSEC records by zone, for RFC 8198 synthesis.
+    pub nsecs: crate::cache::nsec::NsecCache,
     /// Trust anchors.
     pub anchors: RwLock<TrustAnchors>,
     /// Forward zones in use (configured, and learned from tern-auth); modes settled.
@@ -343,6 +351,7 @@ impl Resolver {
             keys: KeyCache::new(cache_max / 8 + 100),
             servers: Servers::new(),
             packets: PacketCache::new((cache_max / 2) as usize + 64),
+            nsecs: crate::cache::nsec::NsecCache::new((cache_max / 4) as usize),
             anchors: RwLock::new(anchors),
             forwards: RwLock::new(settings.forward_zones.clone()),
             configured_forwards: RwLock::new(settings.forward_zones.clone()),
@@ -464,6 +473,12 @@ impl Resolver {
     async fn resolve_uncached(&self, qname: &Name, qtype: RType) -> Arc<Answer> {
         let mut ctx = self.new_ctx();
         let now = self.now();
+        if self.settings.validate && self.settings.aggressive_nsec {
+            if let Some(a) = self.answer_from_nsec_cache(qname, qtype, now) {
+                self.answers.put(qname, qtype, a.clone());
+                return a;
+            }
+        }
         let chain = match self.chase(qname, qtype, &mut ctx).await {
             Ok(c) => c,
             Err(e) => {
@@ -536,6 +551,9 @@ impl Resolver {
             AnswerKind::Positive => Vec::new(),
             _ => chain.authority,
         };
+        if security.is_secure() && chain.answer.is_empty() && matches!(chain.kind, AnswerKind::NxDomain | AnswerKind::NoData) {
+            self.remember_nsec_denial(&authority, now);
+        }
         let a = Arc::new(Answer {
             kind: chain.kind,
             rcode: rc,
@@ -585,6 +603,7 @@ impl Resolver {
             self.outcomes.invalidate_all();
             self.ds_denials.invalidate_all();
             self.parent_glue.invalidate_all();
+            self.nsecs.flush_subtree(&Name::root());
             self.answers.clear();
             self.keys.clear();
         } else {
@@ -596,6 +615,7 @@ impl Resolver {
             let _ = self.parent_glue.invalidate_entries_if(move |k, _| Name::from_wire(&k.0).is_ok_and(|n| n.is_subdomain_of(&under_glue)));
             let _ = self.ds_denials.invalidate_entries_if(move |k, _| Name::from_wire(&k.0).is_ok_and(|n| n.is_subdomain_of(&apex)));
             self.answers.flush_subtree(name);
+            self.nsecs.flush_subtree(name);
             self.keys.flush_subtree(name);
         }
         self.packets.clear();

@@ -476,6 +476,7 @@ mod tests {
         anchors.add(Anchor::dnskey(Name::root(), &root.keys[0].rdata, true, AnchorSource::BuiltIn).unwrap());
         let settings = Settings {
             validate: true,
+            aggressive_nsec: true,
             qname_minimisation: true,
             upstream_ipv6: true,
             query_timeout: Duration::from_millis(200),

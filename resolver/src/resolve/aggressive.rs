@@ -1,0 +1,132 @@
+//! RFC 8198 §5: answering NXDOMAIN and NODATA from validated NSEC records already
+//! cached ([`crate::cache::nsec`]) instead of asking the zone. The records are picked
+//! here and the denial re-proven with the validator's NSEC proofs before use; anything
+//! unusual (a delegation or DNAME in the way, DS NODATA, which only the parent can give)
+//! falls back to normal resolution.
+
+use super::Resolver;
+use crate::cache::{Answer, AnswerKind};
+use crate::rrset::RRset;
+use crate::validator::{self, Proof, RrRef, Security};
+use std::sync::Arc;
+use tern_shared::wire::rdata::bitmap_has;
+use tern_shared::wire::{rcode, Name, RType};
+
+/// An NSEC RDATA's next owner name and type bitmap.
+fn split_nsec(rdata: &[u8]) -> Option<(Name, &[u8])> {
+    let len = tern_shared::wire::name::wire_name_len(rdata)?;
+    Some((Name::from_wire(&rdata[..len]).ok()?, &rdata[len..]))
+}
+
+impl Resolver {
+    /// A secure NXDOMAIN or NODATA for the question from cached NSEC records, if they
+    /// prove one.
+    pub(super) fn answer_from_nsec_cache(&self, qname: &Name, qtype: RType, now: u64) -> Option<Arc<Answer>> {
+        // Meta and DNSSEC types are left to the normal path.
+        if matches!(qtype, RType::ANY | RType::RRSIG | RType::NSEC | RType::NSEC3) {
+            return None;
+        }
+        if self.ntas.read().map(|n| n.covers(qname, now)).unwrap_or(true) || self.insecure_forward(qname) {
+            return None;
+        }
+        let c = self.nsecs.candidates(qname, now)?;
+        let (kind, sets) = if let Some(m) = &c.matching {
+            let (_, bitmap) = split_nsec(m.rdatas.first()?)?;
+            if qtype == RType::DS {
+                // DS NODATA is the parent's to give: only the parent-side NSEC of a
+                // delegation (NS without SOA) can say there is no DS (RFC 4035 §5.2),
+                // never the child's apex NSEC.
+                let refs: Vec<RrRef<'_>> = m.rdatas.iter().map(|rd| RrRef::new(&m.owner, rd)).collect();
+                if !matches!(validator::nsec::prove_no_ds(qname, &c.zone, &refs), validator::DsAbsence::InsecureDelegation) {
+                    return None;
+                }
+                return self.synthesised(AnswerKind::NoData, &c.soa, vec![m.clone()], now);
+            }
+            // At a delegation the parent's NSEC says nothing about the child's data, and
+            // a CNAME or DNAME changes the question: resolve normally.
+            let delegation = bitmap_has(bitmap, RType::NS) && !bitmap_has(bitmap, RType::SOA);
+            if delegation || bitmap_has(bitmap, RType::CNAME) || bitmap_has(bitmap, RType::DNAME) {
+                return None;
+            }
+            (AnswerKind::NoData, vec![m.clone()])
+        } else {
+            let cover = c.before_name.as_ref()?;
+            let (next, bitmap) = split_nsec(cover.rdatas.first()?)?;
+            // Names below a delegation or a DNAME are not this zone's to deny.
+            let cut = (bitmap_has(bitmap, RType::NS) && !bitmap_has(bitmap, RType::SOA)) || bitmap_has(bitmap, RType::DNAME);
+            if cut && qname.is_subdomain_of(&cover.owner) {
+                return None;
+            }
+            // RFC 4035 §5.4: the closest encloser is the longest ancestor shared with
+            // the covering NSEC's owner or next name; its wildcard must be denied too.
+            let ce_labels = qname.common_labels(&cover.owner).max(qname.common_labels(&next));
+            let ce = qname.suffix(ce_labels);
+            if !ce.is_subdomain_of(&c.zone) {
+                return None;
+            }
+            let wild = c.before_wildcards.iter().find(|(a, _)| *a == ce).map(|(_, s)| s.clone())?;
+            let mut sets = vec![cover.clone()];
+            if wild.owner != cover.owner {
+                sets.push(wild);
+            }
+            (AnswerKind::NxDomain, sets)
+        };
+        let refs: Vec<RrRef<'_>> = sets.iter().flat_map(|s| s.rdatas.iter().map(move |rd| RrRef::new(&s.owner, rd))).collect();
+        let proof = match kind {
+            AnswerKind::NxDomain => validator::nsec::prove_nxdomain(qname, &c.zone, &refs),
+            _ => validator::nsec::prove_nodata_response(qname, qtype, &c.zone, &refs),
+        };
+        if !matches!(proof, Proof::Proven) {
+            return None;
+        }
+        self.synthesised(kind, &c.soa, sets, now)
+    }
+
+    /// The answer for a proven denial: SOA and NSEC RRsets in the authority section.
+    fn synthesised(&self, kind: AnswerKind, soa: &RRset, sets: Vec<RRset>, now: u64) -> Option<Arc<Answer>> {
+        // RFC 8198 §5.4: no longer than the SOA's negative TTL and the NSEC TTLs.
+        let soa_min = tern_shared::wire::record::soa_minimum(soa.rdatas.first()?).unwrap_or(0);
+        let ttl = sets.iter().map(|s| s.ttl).chain([soa.ttl, soa_min]).min().unwrap_or(0);
+        let ttl = self.settings.ttl.negative(ttl);
+        if ttl == 0 {
+            return None;
+        }
+        let mut authority: Vec<RRset> = vec![soa.clone()];
+        authority.extend(sets);
+        self.counters.nsec_synthesised.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Some(Arc::new(Answer {
+            kind,
+            rcode: if kind == AnswerKind::NxDomain { rcode::NXDOMAIN } else { rcode::NOERROR },
+            answer: Vec::new(),
+            authority,
+            security: Security::Secure,
+            ede: None,
+            stored: now,
+            expires: now + u64::from(ttl),
+        }))
+    }
+
+    /// Keeps the SOA and NSEC records of a secure negative answer for later synthesis:
+    /// only those that verify with the zone's validated keys (a response may carry
+    /// extra records its proof did not need, and those were never checked).
+    pub(super) fn remember_nsec_denial(&self, authority: &[RRset], now: u64) {
+        let Some(soa) = authority.iter().find(|s| s.rtype == RType::SOA) else { return };
+        let zone = &soa.owner;
+        let Some(entry) = self.keys.get(zone, now) else { return };
+        let crate::cache::ZoneKeys::Secure(keys) = &entry.keys else { return };
+        let key_refs: Vec<&[u8]> = keys.iter().map(|k| &k[..]).collect();
+        let mut budget = validator::Budget::new();
+        let mut verifies = |s: &RRset| {
+            validator::verify_rrset(&s.owner, s.class, s.rtype, &s.rdata_refs(), &s.sig_refs(), zone, &key_refs, now as u32, &mut budget)
+                .is_ok()
+        };
+        if !verifies(soa) {
+            return;
+        }
+        let nsecs: Vec<RRset> =
+            authority.iter().filter(|s| s.rtype == RType::NSEC && s.owner.is_subdomain_of(zone)).filter(|s| verifies(s)).cloned().collect();
+        if !nsecs.is_empty() && !authority.iter().any(|s| s.rtype == RType::NSEC3) {
+            self.nsecs.insert(&soa.owner, soa, &nsecs, now, self.settings.ttl.max_negative);
+        }
+    }
+}
