@@ -26,7 +26,12 @@ impl Resolver {
         if matches!(qtype, RType::ANY | RType::RRSIG | RType::NSEC | RType::NSEC3) {
             return None;
         }
-        if self.ntas.read().map(|n| n.covers(qname, now)).unwrap_or(true) || self.insecure_forward(qname) {
+        if self.ntas.read().map(|n| n.covers(qname, now)).unwrap_or(true) {
+            return None;
+        }
+        // A forward zone answers for its names, whatever a cached NSEC of an enclosing
+        // zone (say, the public root denying an internal TLD) would say.
+        if self.forwards.read().map(|f| f.iter().any(|z| qname.is_subdomain_of(&z.name))).unwrap_or(true) {
             return None;
         }
         let c = self.nsecs.candidates(qname, now)?;
