@@ -25,7 +25,36 @@ pub fn bin(name: &str) -> PathBuf {
     let dir = exe.parent().and_then(Path::parent).expect("target/<profile>");
     let p = dir.join(name);
     assert!(p.exists(), "{} is not built; run `cargo build --workspace --bins` (cargo test --workspace does it)", p.display());
+    // `cargo test -p tern-tests` alone does not rebuild the daemons: refuse to test a
+    // binary older than the sources it is built from rather than report stale results.
+    let built = std::fs::metadata(&p).and_then(|m| m.modified()).expect("binary mtime");
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root");
+    let sources: &[&str] = match name {
+        "tern-auth" => &["shared/src", "authoritative/src"],
+        "tern-resolver" => &["shared/src", "resolver/src", "trust-anchors/src"],
+        _ => &["shared/src", "authoritative/src", "resolver/src", "trust-anchors/src"],
+    };
+    for src in sources {
+        if let Some(newer) = newest_file(&workspace.join(src)).filter(|(t, _)| *t > built) {
+            panic!("{} is older than {}: run `cargo build --workspace --bins` first", p.display(), newer.1.display());
+        }
+    }
     p
+}
+
+/// The most recently modified file under `dir`, recursively.
+fn newest_file(dir: &Path) -> Option<(std::time::SystemTime, PathBuf)> {
+    let mut best: Option<(std::time::SystemTime, PathBuf)> = None;
+    for e in std::fs::read_dir(dir).ok()?.flatten() {
+        let path = e.path();
+        let found = if path.is_dir() { newest_file(&path) } else { e.metadata().and_then(|m| m.modified()).ok().map(|t| (t, path)) };
+        if let Some(f) = found {
+            if best.as_ref().is_none_or(|b| f.0 > b.0) {
+                best = Some(f);
+            }
+        }
+    }
+    best
 }
 
 /// The shared lab/conformance folder beside the repository (`../shared`).
