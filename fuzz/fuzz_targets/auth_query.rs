@@ -5,12 +5,12 @@
 
 use libfuzzer_sys::fuzz_target;
 use std::sync::{Arc, OnceLock};
-use tern_auth::server::respond::{respond, Limits, Transport};
-use tern_auth::zone::set::ZoneSet;
-use tern_auth::zone::{Origin, Zone};
 use tern_auth::config::SigningTimes;
+use tern_auth::server::respond::{respond, Limits, Transport};
 use tern_auth::signer::{keys::ZoneKeys, sign_zone};
 use tern_auth::store::{Denial, Policy};
+use tern_auth::zone::set::ZoneSet;
+use tern_auth::zone::{Origin, Zone};
 use tern_shared::dnssec::SigningKey;
 use tern_shared::wire::Name;
 
@@ -24,7 +24,8 @@ fn zones() -> &'static ZoneSet {
         let records = entries.into_iter().map(|e| (e.record, Origin { file: e.file, line: e.line })).collect();
         let mut zone = Zone::build(origin, "fixture".into(), records).unwrap();
         let keys = ZoneKeys { ksk: Some(SigningKey::generate(13).unwrap()), zsk: Some(SigningKey::generate(13).unwrap()) };
-        let policy = Policy { algorithm: 13, denial: Denial::Nsec3 { iterations: 0, salt: String::new(), opt_out: false }, publish_cds: true };
+        let policy =
+            Policy { algorithm: 13, denial: Denial::Nsec3 { iterations: 0, salt: String::new(), opt_out: false }, publish_cds: true };
         sign_zone(&mut zone, &policy, &keys, SigningTimes::default(), 1_800_000_000, 1).unwrap();
         ZoneSet::new([Arc::new(zone)])
     })

@@ -33,16 +33,34 @@ fn server() -> &'static (Arc<Server>, tokio::runtime::Runtime) {
             resolution_timeout: Duration::from_millis(300),
             do_not_query: Vec::new(),
             forward_zones: Vec::new(),
-        upstream_port: 53,
+            upstream_port: 53,
             ttl: TtlPolicy { min: 0, max: 86400, max_negative: 3600, bogus: 60 },
             udp_payload: 1232,
         };
         let mut anchors = tern_trust_anchors::TrustAnchors::new();
         anchors.add_builtin_root(1_800_000_000);
-        let resolver = Arc::new(Resolver::new(settings, 10_000, tern_resolver::iterator::hints::builtin(), anchors, Default::default(), Arc::new(Unreachable), Arc::new(SystemClock)));
+        let resolver = Arc::new(Resolver::new(
+            settings,
+            10_000,
+            tern_resolver::iterator::hints::builtin(),
+            anchors,
+            Default::default(),
+            Arc::new(Unreachable),
+            Arc::new(SystemClock),
+        ));
         let server = Arc::new(Server {
             resolver,
             allow_from: arc_swap::ArcSwap::from_pointee(vec!["127.0.0.0/8".parse().unwrap()]),
+            // Rules and local data in force, so malformed names go through the policy lookup.
+            policy: arc_swap::ArcSwap::from_pointee({
+                use tern_resolver::policy::{Action, Policy, Rule};
+                let mut p = Policy::new(300);
+                p.push_rule(Rule::names(Action::Deny, &["a.example.".parse().unwrap()], &["example.".parse().unwrap()]));
+                p.push_rule(Rule::names(Action::Truncate, &[], &["tc.test.".parse().unwrap()]));
+                p.add_local(&"printer.lan.".parse().unwrap(), tern_shared::wire::RType::A, 300, &[192, 0, 2, 7], true);
+                p
+            }),
+            dns64: Default::default(),
             udp_payload: 1232,
             tcp_idle: Duration::from_secs(1),
             shutdown: Default::default(),

@@ -34,6 +34,65 @@ pub struct Spec {
     pub forward_zone: Vec<ForwardSpec>,
     /// tern-auth servers whose zones are forwarded to them automatically.
     pub zones_from_auth: Vec<AuthSourceSpec>,
+    /// Local data and blocking rules.
+    pub policy: PolicySpec,
+    /// DNS64 (RFC 6147).
+    pub dns64: Dns64Spec,
+}
+
+/// `[policy]`: answers given from configuration instead of resolving (see
+/// [`crate::policy`]).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PolicySpec {
+    /// Records served as they are, one per string in master-file syntax
+    /// (`"printer.lan. 300 A 192.0.2.7"`; names absolute).
+    pub local_data: Vec<String>,
+    /// Also answer the reverse PTR of local A/AAAA records.
+    pub local_data_ptr: bool,
+    /// TTL of local data without one, and of the SOA in `deny` answers.
+    pub ttl: String,
+    /// Rules, tried in order; the first that matches decides.
+    pub rule: Vec<RuleSpec>,
+}
+
+impl Default for PolicySpec {
+    fn default() -> Self {
+        PolicySpec { local_data: Vec::new(), local_data_ptr: true, ttl: "5m".into(), rule: Vec::new() }
+    }
+}
+
+/// `[[policy.rule]]`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    /// `deny`, `refuse`, `servfail`, `drop`, `truncate` or `pass`.
+    pub action: String,
+    /// Match every name.
+    #[serde(default)]
+    pub all: bool,
+    /// Match these names exactly.
+    #[serde(default)]
+    pub name: Vec<String>,
+    /// Match these names and every name below them.
+    #[serde(default)]
+    pub suffix: Vec<String>,
+}
+
+/// `[dns64]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Dns64Spec {
+    /// NAT64 prefix (`64:ff9b::/96`); unset: DNS64 off.
+    pub prefix: Option<String>,
+    /// AAAA records in these ranges count as absent (RFC 6147 §5.1.4).
+    pub exclude: Vec<String>,
+}
+
+impl Default for Dns64Spec {
+    fn default() -> Self {
+        Dns64Spec { prefix: None, exclude: vec!["::ffff:0:0/96".into()] }
+    }
 }
 
 /// `[[zones_from_auth]]`: learn forward zones, and the DS of the signed ones, from a
@@ -304,6 +363,10 @@ pub struct Config {
     pub forward_zones: Vec<ForwardZone>,
     /// tern-auth servers to learn forward zones from.
     pub zones_from_auth: Vec<AuthSource>,
+    /// Local data and rules.
+    pub policy: crate::policy::Policy,
+    /// DNS64, when on.
+    pub dns64: Option<crate::dns64::Dns64>,
 }
 
 /// Command-line overrides.
@@ -533,8 +596,37 @@ impl Spec {
             }
             zones_from_auth.push(AuthSource { control, targets, api_key: a.api_key.clone(), refresh });
         }
+        let policy = crate::policy::build(&self.policy)?;
+        let dns64 = match &self.dns64.prefix {
+            None => None,
+            Some(p) => {
+                let prefix = match p.parse::<ipnet::Ipv6Net>() {
+                    Ok(n) if crate::dns64::PREFIX_LENGTHS.contains(&n.prefix_len()) => n,
+                    Ok(_) => {
+                        return Err(ConfigError::new(
+                            "dns64.prefix",
+                            format!("{p:?}: the length must be 32, 40, 48, 56, 64 or 96 (RFC 6052 §2.2)"),
+                        ))
+                    }
+                    Err(_) => return Err(ConfigError::new("dns64.prefix", format!("{p:?} is not an IPv6 prefix"))),
+                };
+                let exclude = self
+                    .dns64
+                    .exclude
+                    .iter()
+                    .enumerate()
+                    .map(|(i, e)| {
+                        e.parse::<ipnet::Ipv6Net>()
+                            .map_err(|_| ConfigError::new(format!("dns64.exclude[{i}]"), format!("{e:?} is not an IPv6 prefix")))
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                Some(crate::dns64::Dns64 { prefix, exclude })
+            }
+        };
         let path = |p: &String| base.join(p);
         Ok(Config {
+            policy,
+            dns64,
             listen,
             default_listen,
             threads: s.threads.count(),

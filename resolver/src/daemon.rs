@@ -39,8 +39,9 @@ pub fn serve(cfg: Config, clock: Arc<dyn Clock>) -> Result<()> {
 /// Re-reads the configuration (file and command-line overrides) on reload.
 pub type Reloader = Box<dyn Fn() -> Result<Config> + Send + Sync>;
 
-/// Applies a reloaded configuration: the client ACL, the configured forward zones (DNSSEC
-/// modes settled against the anchors in use) and the configured negative trust anchors.
+/// Applies a reloaded configuration: the client ACL, the policy (local data and rules),
+/// DNS64, the configured forward zones (DNSSEC modes settled against the anchors in use)
+/// and the configured negative trust anchors.
 /// Listen addresses, threads, trust-anchor files, hints and cache sizes need a restart.
 pub fn apply_reload(server: &Server, old: &Config, new: &Config) -> String {
     let r = &server.resolver;
@@ -55,6 +56,12 @@ pub fn apply_reload(server: &Server, old: &Config, new: &Config) -> String {
         notes.push("note: listen, threads, trust-anchor files, root hints and cache size changes need a restart".to_string());
     }
     server.allow_from.store(Arc::new(new.allow_from.clone()));
+    server.policy.store(Arc::new(new.policy.clone()));
+    if new.dns64 != old.dns64 {
+        server.dns64.store(new.dns64.clone().map(Arc::new));
+        // Synthesised (or unsynthesised) AAAA answers are in the packet cache.
+        r.packets.clear();
+    }
     let mut settings = Settings::from_config(new);
     {
         let anchors = r.anchors.read().unwrap_or_else(|p| p.into_inner());
@@ -77,10 +84,11 @@ pub fn apply_reload(server: &Server, old: &Config, new: &Config) -> String {
         let _ = now;
     }
     notes.push(format!(
-        "reloaded: {} forward zone(s), {} client range(s), {} negative trust anchor(s) from the configuration",
+        "reloaded: {} forward zone(s), {} client range(s), {} negative trust anchor(s), {} policy rule(s) from the configuration",
         new.forward_zones.len(),
         new.allow_from.len(),
-        new.negative_trust_anchors.len()
+        new.negative_trust_anchors.len(),
+        new.policy.rule_count()
     ));
     notes.join("\n") + "\n"
 }
@@ -117,6 +125,8 @@ pub fn serve_until(
     let server = Arc::new(Server {
         resolver: resolver.clone(),
         allow_from: arc_swap::ArcSwap::from_pointee(cfg.allow_from.clone()),
+        policy: arc_swap::ArcSwap::from_pointee(cfg.policy.clone()),
+        dns64: arc_swap::ArcSwapOption::new(cfg.dns64.clone().map(Arc::new)),
         udp_payload: cfg.udp_payload,
         tcp_idle: cfg.tcp_idle_timeout,
         shutdown: Default::default(),

@@ -37,6 +37,10 @@ pub const UPSTREAM_SRTT: &str = "tern_resolver_upstream_srtt_seconds";
 pub const DROPPED: &str = "tern_resolver_dropped_total";
 /// Malformed queries answered FORMERR.
 pub const MALFORMED: &str = "tern_resolver_malformed_total";
+/// Queries answered (or dropped) by `[policy]`, by action (`local`, `deny`, ...).
+pub const POLICY: &str = "tern_resolver_policy_total";
+/// AAAA answers synthesised by DNS64 (RFC 6147).
+pub const DNS64_SYNTHESISED: &str = "tern_resolver_dns64_synthesised_total";
 /// Queries refused by the ACL.
 pub const REFUSED_ACL: &str = "tern_resolver_acl_refused_total";
 /// Questions that ran out of work budget (`resolution`, `validation`).
@@ -110,6 +114,16 @@ pub fn validation(result: &'static str, ede: Option<u16>) {
     }
 }
 
+/// Counts a query the policy decided.
+pub fn policy(action: &'static str) {
+    counter!(POLICY, "action" => action).increment(1);
+}
+
+/// Counts a DNS64 synthesis.
+pub fn dns64_synthesised() {
+    counter!(DNS64_SYNTHESISED).increment(1);
+}
+
 /// Publishes the values kept as atomics, every second, on the current runtime.
 pub fn spawn_publisher(server: Arc<Server>, maintainer: Option<Arc<crate::resolve::rollover::TrustMaintainer>>) {
     tokio::spawn(async move {
@@ -170,6 +184,8 @@ pub fn describe() {
     describe_gauge!(UPSTREAM_SRTT, Unit::Seconds, "Smoothed round-trip time per upstream server.");
     describe_counter!(DROPPED, "Packets dropped without an answer (runts, responses).");
     describe_counter!(MALFORMED, "Malformed queries answered FORMERR.");
+    describe_counter!(POLICY, "Queries answered or dropped by the configured policy, by action.");
+    describe_counter!(DNS64_SYNTHESISED, "AAAA answers synthesised by DNS64 (RFC 6147).");
     describe_counter!(REFUSED_ACL, "Queries refused by the client ACL.");
     describe_counter!(BUDGET_EXHAUSTED, "Questions that ran out of work budget, by kind.");
     describe_counter!(BOGUS_RETRIED_OK, "Answers that failed validation, then validated when asked again of other servers.");

@@ -84,6 +84,15 @@ fn cache_hits_allocate_nothing() {
     let server = Server {
         resolver: resolver.clone(),
         allow_from: arc_swap::ArcSwap::from_pointee(vec!["127.0.0.0/8".parse().unwrap()]),
+        // A policy in force: its lookup is on the hit path too, and must not allocate.
+        policy: arc_swap::ArcSwap::from_pointee({
+            use tern_resolver::policy::{Action, Policy, Rule};
+            let mut p = Policy::new(300);
+            p.push_rule(Rule::names(Action::Deny, &["tracker.example.".parse().unwrap()], &["ads.example.".parse().unwrap()]));
+            p.add_local(&"printer.lan.".parse().unwrap(), RType::A, 300, &[192, 0, 2, 7], true);
+            p
+        }),
+        dns64: Default::default(),
         udp_payload: 1232,
         tcp_idle: Duration::from_secs(1),
         shutdown: Default::default(),

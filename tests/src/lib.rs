@@ -373,6 +373,46 @@ pub fn wait_ready(server: SocketAddr, p: &mut Proc) {
     panic!("{} did not answer on {server} within 30 s:\n{}", p.name, p.log_text());
 }
 
+/// True if `tool` is installed; otherwise prints why the test is skipped (under CI, set
+/// by `.ci/run`, a missing tool is a failure).
+pub fn require(tool: &str) -> bool {
+    if have(tool) {
+        return true;
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!("{tool} is not installed but CI is set: .ci/run must install it");
+    }
+    eprintln!("SKIPPED: {tool} is not installed (apt-get install ldnsutils bind9-utils bind9-dnsutils unbound)");
+    false
+}
+
+/// Starts tern-resolver on a fresh loopback address with one thread, root hints that
+/// lead nowhere (so only forward zones answer) and `args`; waits until it answers.
+pub fn start_resolver(dir: &Path, args: &[&str]) -> (Proc, SocketAddr) {
+    let listen = fresh_addr(5353);
+    let hints = dead_end_hints(dir).display().to_string();
+    let listen_text = listen.to_string();
+    let mut all: Vec<String> = ["--listen", &listen_text, "--root-hints", &hints, "--threads", "1"].iter().map(|s| s.to_string()).collect();
+    all.extend(args.iter().map(|s| s.to_string()));
+    let mut res = Proc::spawn("tern-resolver", &bin("tern-resolver"), &all, dir.join("resolver.log"));
+    wait_ready(listen, &mut res);
+    (res, listen)
+}
+
+/// The fixture zone example.com, secured with `tern-auth zone secure` (keys in
+/// `dir/auth-data`) and served by a tern-auth; returns it and the file holding the DS
+/// it printed (a trust anchor for resolvers).
+pub fn signed_example_com(dir: &Path) -> (Auth, PathBuf) {
+    let zone = dir.join("example.com.zone");
+    std::fs::copy(fixtures().join("example.com.zone"), &zone).unwrap();
+    let data = dir.join("auth-data");
+    let (ok, ds, err) = run_auth(&["zone", "secure", "example.com.", "--data-dir", &data.display().to_string()]);
+    assert!(ok, "{err}");
+    let anchor = dir.join("example.com.ds");
+    std::fs::write(&anchor, ds).unwrap();
+    (start_auth(dir, &[("example.com.", &zone)], &[]), anchor)
+}
+
 /// A running tern-auth.
 pub struct Auth {
     /// The process.

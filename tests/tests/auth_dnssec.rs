@@ -9,19 +9,6 @@ use std::time::Duration;
 use tern_shared::wire::{flags, rcode, RType};
 use tern_tests::*;
 
-/// True if `tool` is installed; otherwise prints why the test is skipped. Under CI
-/// (`CI` set) a missing tool is a failure, since `.ci/run` installs them.
-fn require(tool: &str) -> bool {
-    if have(tool) {
-        return true;
-    }
-    if std::env::var_os("CI").is_some() {
-        panic!("{tool} is not installed but CI is set: .ci/run must install it");
-    }
-    eprintln!("SKIPPED: {tool} is not installed (apt-get install ldnsutils bind9-utils bind9-dnsutils unbound)");
-    false
-}
-
 fn copy_fixture(dir: &Path) -> std::path::PathBuf {
     let zone = dir.join("example.com.zone");
     std::fs::copy(fixtures().join("example.com.zone"), &zone).unwrap();

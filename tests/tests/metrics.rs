@@ -60,27 +60,10 @@ fn resolver_metrics_pass_promtool_and_count_queries() {
     let anchor = dir.path().join("example.com.ds");
     std::fs::write(&anchor, ds).unwrap();
     let (auth, _) = auth_with_metrics(dir.path());
-    let listen = fresh_addr(5353);
     let metrics = fresh_addr(9154);
-    let args: Vec<String> = [
-        "--listen",
-        &listen.to_string(),
-        "--metrics",
-        &metrics.to_string(),
-        "--forward-zone",
-        &format!("example.com.={}", auth.addr),
-        "--trust-anchor",
-        &anchor.display().to_string(),
-        "--root-hints",
-        &dead_end_hints(dir.path()).display().to_string(),
-        "--threads",
-        "1",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    let mut res = Proc::spawn("tern-resolver", &bin("tern-resolver"), &args, dir.path().join("resolver.log"));
-    wait_ready(listen, &mut res);
+    let (metrics_text, forward, anchor_text) = (metrics.to_string(), format!("example.com.={}", auth.addr), anchor.display().to_string());
+    let (res, listen) =
+        start_resolver(dir.path(), &["--metrics", &metrics_text, "--forward-zone", &forward, "--trust-anchor", &anchor_text]);
     for _ in 0..3 {
         let r = query(listen, "www.example.com.", RType::A, Q::rd_dnssec());
         assert_eq!(r.rcode(), rcode::NOERROR, "{}\n{}", r.summary(), res.log_text());

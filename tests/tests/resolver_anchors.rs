@@ -38,19 +38,6 @@ const HOLD_DOWN_DAYS: i64 = 30;
 /// How long to wait for one probe or one reload (real time).
 const WAIT: Duration = Duration::from_secs(30);
 
-/// True if `tool` is installed; otherwise prints why the test is skipped (under CI, set
-/// by `.ci/run`, a missing tool is a failure).
-fn require(tool: &str) -> bool {
-    if have(tool) {
-        return true;
-    }
-    if std::env::var_os("CI").is_some() {
-        panic!("{tool} is not installed but CI is set: .ci/run must install it");
-    }
-    eprintln!("SKIPPED: {tool} is not installed (apt-get install bind9-utils)");
-    false
-}
-
 /// A fresh loopback address whose port 53 we may bind (needs root), or `None` (skip).
 fn port_53() -> Option<SocketAddr> {
     let addr = fresh_addr(53);

@@ -20,34 +20,15 @@ fn setup(extra: &[&str]) -> Setup {
 
 fn setup_with(extra: &[&str], with_anchor: bool) -> Setup {
     let dir = scratch();
-    let zone = dir.path().join("example.com.zone");
-    std::fs::copy(fixtures().join("example.com.zone"), &zone).unwrap();
-    let data = dir.path().join("auth-data");
-    let (ok, ds, err) = run_auth(&["zone", "secure", "example.com.", "--data-dir", &data.display().to_string()]);
-    assert!(ok, "{err}");
-    let anchor = dir.path().join("example.com.ds");
-    std::fs::write(&anchor, ds).unwrap();
-    let auth = start_auth(dir.path(), &[("example.com.", &zone)], &[]);
-    let addr = fresh_addr(5353);
-    let mut args: Vec<String> = [
-        "--listen",
-        &addr.to_string(),
-        "--forward-zone",
-        &format!("example.com.={}", auth.addr),
-        "--root-hints",
-        &dead_end_hints(dir.path()).display().to_string(),
-        "--threads",
-        "1",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    let (auth, anchor) = signed_example_com(dir.path());
+    let forward = format!("example.com.={}", auth.addr);
+    let anchor_text = anchor.display().to_string();
+    let mut args = vec!["--forward-zone", forward.as_str()];
     if with_anchor {
-        args.extend(["--trust-anchor".to_string(), anchor.display().to_string()]);
+        args.extend(["--trust-anchor", anchor_text.as_str()]);
     }
-    args.extend(extra.iter().map(|s| s.to_string()));
-    let mut res = Proc::spawn("tern-resolver", &bin("tern-resolver"), &args, dir.path().join("resolver.log"));
-    wait_ready(addr, &mut res);
+    args.extend_from_slice(extra);
+    let (res, addr) = start_resolver(dir.path(), &args);
     Setup { _dir: dir, _auth: auth, _res: res, addr }
 }
 
@@ -133,22 +114,7 @@ fn reload_applies_acl_and_forward_zone_changes_without_restart() {
         .unwrap();
     };
     write("10.0.0.0/8", true);
-    let addr = fresh_addr(5353);
-    let args: Vec<String> = [
-        "--config",
-        &cfg.display().to_string(),
-        "--listen",
-        &addr.to_string(),
-        "--root-hints",
-        &dead_end_hints(dir.path()).display().to_string(),
-        "--threads",
-        "1",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    let mut res = Proc::spawn("tern-resolver", &bin("tern-resolver"), &args, dir.path().join("resolver.log"));
-    wait_ready(addr, &mut res);
+    let (res, addr) = start_resolver(dir.path(), &["--config", &cfg.display().to_string()]);
     assert_eq!(query(addr, "www.example.com.", RType::A, Q::rd()).rcode(), rcode::REFUSED);
     write("127.0.0.0/8", true);
     let (ok, out, err) = run_bounded(&bin("tern-resolver"), &["ctl", "reload", "--control", &control.to_string()], Duration::from_secs(30));

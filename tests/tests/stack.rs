@@ -33,22 +33,7 @@ fn resolver_learns_zones_and_their_ds_from_tern_auth() {
     let res_cfg = dir.path().join("resolver.toml");
     std::fs::write(&res_cfg, format!("[[zones_from_auth]]\ncontrol = \"{control}\"\ntargets = [\"{}\"]\nrefresh = \"1s\"\n", auth.addr))
         .unwrap();
-    let listen = fresh_addr(5353);
-    let args: Vec<String> = [
-        "--config",
-        &res_cfg.display().to_string(),
-        "--listen",
-        &listen.to_string(),
-        "--root-hints",
-        &dead_end_hints(dir.path()).display().to_string(),
-        "--threads",
-        "1",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    let mut res = Proc::spawn("tern-resolver", &bin("tern-resolver"), &args, dir.path().join("resolver.log"));
-    wait_ready(listen, &mut res);
+    let (res, listen) = start_resolver(dir.path(), &["--config", &res_cfg.display().to_string()]);
 
     let r = query(listen, "www.example.com.", RType::A, Q::rd_dnssec());
     assert_eq!(r.rcode(), rcode::NOERROR, "{}\n{}", r.summary(), res.log_text());

@@ -454,7 +454,10 @@ impl Resolver {
             m.entry(key.clone()).or_insert_with(|| Arc::new(OnceCell::new())).clone()
         };
         let me = self.clone();
-        let (q, t) = (qname.clone(), qtype);
+        // Upstream queries carry the name lowercased, whatever case the client used: the
+        // case is not data (RFC 4343 §3), and the client's spelling must neither leak to
+        // authorities nor decide which spelling gets cached.
+        let (q, t) = (qname.to_lowercase(), qtype);
         let answer = cell
             .get_or_init(|| async move {
                 // Run on its own task so a client that goes away does not cancel it.

@@ -27,6 +27,10 @@ pub struct Server {
     pub resolver: Arc<Resolver>,
     /// Client ACL (replaced on reload).
     pub allow_from: arc_swap::ArcSwap<Vec<IpNet>>,
+    /// Local data and rules (replaced on reload).
+    pub policy: arc_swap::ArcSwap<crate::policy::Policy>,
+    /// DNS64, when on (replaced on reload).
+    pub dns64: arc_swap::ArcSwapOption<crate::dns64::Dns64>,
     /// Our UDP payload size.
     pub udp_payload: u16,
     /// TCP idle timeout.
@@ -129,6 +133,19 @@ impl Server {
             reply::write_error(&q, rcode::NOTIMP, None, out, true);
             return Admit::Reply;
         }
+        // Policy before the caches, so a reload applies to cached names at once.
+        let policy = self.policy.load();
+        if !policy.is_empty() {
+            match policy.respond(&q, limit_udp, out) {
+                (crate::policy::Verdict::Resolve, _) => {}
+                (v, action) => {
+                    if let Some(a) = action {
+                        crate::metrics::policy(a);
+                    }
+                    return if v == crate::policy::Verdict::Drop { Admit::Drop } else { Admit::Reply };
+                }
+            }
+        }
         // The hot path: a complete answer image for exactly this question and variant.
         let mut kbuf = [0u8; MAX_KEY];
         let klen = make_key(&mut kbuf, &q);
@@ -153,9 +170,22 @@ impl Server {
                 return;
             }
         };
-        let a = self.resolver.resolve(&qname, q.qtype).await;
+        let mut a = self.resolver.resolve(&qname, q.qtype).await;
         let now = self.resolver.now();
         let cd = q.header.has(tern_shared::wire::flags::CD);
+        if q.qtype == RType::AAAA && !(cd && q.dnssec_ok()) {
+            // RFC 6147 §5.5: a client setting CD and DO validates itself; no synthesis.
+            if let Some(d) = self.dns64.load_full() {
+                if d.wants(&a) {
+                    let target = d.target(&qname, &a);
+                    let four = self.resolver.resolve(&target, RType::A).await;
+                    if let Some(s) = d.synthesize(&a, &four, now) {
+                        crate::metrics::dns64_synthesised();
+                        a = Arc::new(s);
+                    }
+                }
+            }
+        }
         if crate::validator::sentinel::parse(&qname).is_some() {
             let root_tags: Vec<u16> = {
                 let anchors = self.resolver.anchors.read().unwrap_or_else(|p| p.into_inner());

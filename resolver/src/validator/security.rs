@@ -120,6 +120,9 @@ pub enum InsecureReason {
     /// signed (RFC 4035 §2.2, §5.3), so there is nothing to validate them with.
     #[error("RRSIG records are not signed")]
     RrsigRecords,
+    /// AAAA records synthesised by DNS64 (RFC 6147 §5.5): in no signed zone.
+    #[error("synthesised by DNS64")]
+    Synthesized,
 }
 
 impl InsecureReason {
@@ -129,9 +132,11 @@ impl InsecureReason {
             InsecureReason::UnsupportedAlgorithm => Some(ede::UNSUPPORTED_DNSKEY_ALGORITHM),
             InsecureReason::UnsupportedDigest => Some(ede::UNSUPPORTED_DS_DIGEST),
             InsecureReason::Nsec3Iterations { .. } => Some(ede::UNSUPPORTED_NSEC3_ITERATIONS),
-            InsecureReason::UnsignedDelegation | InsecureReason::OptOut | InsecureReason::NoTrustAnchor | InsecureReason::RrsigRecords => {
-                None
-            }
+            InsecureReason::UnsignedDelegation
+            | InsecureReason::OptOut
+            | InsecureReason::NoTrustAnchor
+            | InsecureReason::RrsigRecords
+            | InsecureReason::Synthesized => None,
         }
     }
 }

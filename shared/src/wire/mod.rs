@@ -46,6 +46,8 @@ pub mod ede {
     pub const CACHED_ERROR: u16 = 13;
     /// Not ready.
     pub const NOT_READY: u16 = 14;
+    /// Blocked by the resolver's own policy (RFC 8914 §4.16).
+    pub const BLOCKED: u16 = 15;
     /// Prohibited.
     pub const PROHIBITED: u16 = 18;
     /// Not authoritative.

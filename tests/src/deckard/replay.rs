@@ -341,6 +341,102 @@ pub fn fixed_qmin(sc: &Scenario) -> Option<bool> {
     config_value(sc, "query-minimization").first().map(|v| on(v))
 }
 
+/// What a scenario's Knot Resolver module settings (`features`, `feature-list`) ask of
+/// tern-resolver, mapped onto its own configuration: static hints are `policy.local_data`
+/// (with reverse PTRs), `dns64_prefix` is `dns64.prefix`, policy rules are
+/// `[[policy.rule]]` (kresd's DROP answers SERVFAIL, so it maps to `servfail`; FORWARD
+/// is a recursive forward zone). Settings tern has no counterpart for are left out, and
+/// the scenario then fails as listed in known-failures.txt.
+#[derive(Default)]
+struct Modules {
+    policy: Option<tern_resolver::policy::Policy>,
+    dns64: Option<tern_resolver::dns64::Dns64>,
+    forwards: Vec<ForwardZone>,
+}
+
+fn modules(sc: &Scenario) -> Result<Modules, String> {
+    use tern_resolver::policy::{Action, Policy, Rule};
+    let mut m = Modules::default();
+    let mut policy = Policy::new(300);
+    let mut hint_name: Option<Name> = None;
+    for v in config_value(sc, "features") {
+        for item in v.split(';') {
+            let Some((k, val)) = item.split_once('=') else { continue };
+            let val = val.trim();
+            match k.trim() {
+                "dns64_prefix" => {
+                    let prefix = format!("{val}/96").parse().map_err(|_| format!("dns64_prefix {val:?}"))?;
+                    m.dns64 = Some(tern_resolver::dns64::Dns64 { prefix, exclude: vec!["::ffff:0:0/96".parse().unwrap()] });
+                }
+                "static_hint_name" => {
+                    hint_name = Some(Name::parse(val, Some(&Name::root())).map_err(|e| format!("static_hint_name: {e}"))?)
+                }
+                "static_hint_addr" => {
+                    let name = hint_name.clone().ok_or("static_hint_addr before static_hint_name")?;
+                    match val.parse::<IpAddr>().map_err(|_| format!("static_hint_addr {val:?}"))? {
+                        IpAddr::V4(a) => policy.add_local(&name, RType::A, 300, &a.octets(), true),
+                        IpAddr::V6(a) => policy.add_local(&name, RType::AAAA, 300, &a.octets(), true),
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    for v in config_value(sc, "feature-list") {
+        let Some(expr) = v.trim().strip_prefix("policy=policy:add(policy.").and_then(|e| e.strip_suffix(')')) else { continue };
+        let Some((kind, args)) = expr.split_once('(') else { continue };
+        let quoted = |s: &str| s.split('\'').skip(1).step_by(2).map(str::to_string).collect::<Vec<_>>();
+        let action_text = args.split(',').next().unwrap_or("");
+        let action = match action_text.trim().trim_end_matches(')') {
+            "policy.DENY" => Some(Action::Deny),
+            "policy.DROP" => Some(Action::Servfail),
+            "policy.TC" => Some(Action::Truncate),
+            "policy.PASS" => Some(Action::Pass),
+            a if a.starts_with("policy.FORWARD(") => None,
+            a => return Err(format!("feature-list: unknown policy action {a:?}")),
+        };
+        let names: Vec<String> = match kind {
+            "all" => Vec::new(),
+            // The name list is in braces; suffix_common's last argument only speeds kresd up.
+            "suffix" | "suffix_common" => match (args.find('{'), args.find('}')) {
+                (Some(a), Some(b)) => quoted(&args[a..b]),
+                _ => continue,
+            },
+            // A pattern that is a whole wire-format name (ending in the root label) can only
+            // match at the end of the query name: a suffix. Other Lua patterns are not mapped.
+            "pattern" => match args.split_once("todname(") {
+                Some((_, rest)) => quoted(rest).into_iter().take(1).collect(),
+                None => continue,
+            },
+            _ => continue,
+        };
+        let names = names
+            .iter()
+            .map(|n| Name::parse(n, Some(&Name::root())))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| format!("feature-list: {e}"))?;
+        match action {
+            Some(a) if kind == "all" => policy.push_rule(Rule::all(a)),
+            Some(a) => policy.push_rule(Rule::names(a, &[], &names)),
+            None => {
+                let ip: IpAddr = quoted(action_text).first().and_then(|t| t.parse().ok()).ok_or("feature-list: FORWARD address")?;
+                for name in names {
+                    m.forwards.push(ForwardZone {
+                        name,
+                        targets: vec![SocketAddr::new(ip, 53)],
+                        recursive: true,
+                        dnssec: ForwardDnssec::Validate,
+                    });
+                }
+            }
+        }
+    }
+    if !policy.is_empty() {
+        m.policy = Some(policy);
+    }
+    Ok(m)
+}
+
 /// Builds the resolver the scenario's CONFIG describes.
 fn resolver(sc: &Scenario, qmin: bool, net: Arc<ScriptedNet>, clock: Arc<ScenarioClock>) -> Result<Resolver, String> {
     let spec = tern_resolver::config::Spec::default();
@@ -391,6 +487,7 @@ fn resolver(sc: &Scenario, qmin: bool, net: Arc<ScriptedNet>, clock: Arc<Scenari
             dnssec: ForwardDnssec::Validate,
         });
     }
+    settings.forward_zones.extend(modules(sc)?.forwards);
     let stub = config_value(sc, "stub-addr");
     let stub_name = config_value(sc, "stub-name").first().map_or("K.ROOT-SERVERS.NET.", |v| v);
     let hints = if stub.is_empty() {
@@ -419,9 +516,12 @@ async fn play(sc: &Arc<Scenario>, qmin: bool) -> Result<(), String> {
     let net = Arc::new(ScriptedNet::new(sc.clone()));
     let mut res = resolver(sc, qmin, net.clone(), clock.clone())?;
     res.settings.settle_forward_modes(&res.anchors.read().unwrap());
+    let mods = modules(sc)?;
     let server = Server {
         resolver: Arc::new(res),
         allow_from: arc_swap::ArcSwap::from_pointee(vec!["0.0.0.0/0".parse().unwrap(), "::/0".parse().unwrap()]),
+        policy: arc_swap::ArcSwap::from_pointee(mods.policy.unwrap_or_default()),
+        dns64: arc_swap::ArcSwapOption::new(mods.dns64.map(Arc::new)),
         udp_payload: 1232,
         tcp_idle: Duration::from_secs(10),
         shutdown: Default::default(),
