@@ -460,7 +460,16 @@ impl Resolver {
             }
             targets = match self.glueless_addrs(deleg, ctx, &mut looked_up, &tried).await {
                 Ok(more) if !more.is_empty() => more,
-                _ => break,
+                _ => {
+                    // Those lookups may have met the parent-side glue of the NS names
+                    // (their own zone's referral) where the child gave other, failing
+                    // addresses: try that before giving up.
+                    let learned = self.parent_glue_addrs(deleg, &tried);
+                    if learned.is_empty() {
+                        break;
+                    }
+                    learned
+                }
             };
         }
         last_lame.ok_or_else(|| ResolveError::NoReachableAuthority(deleg.zone.clone()))

@@ -285,30 +285,40 @@ impl Resolver {
                 })
             })
             .or_else(|| self.ds_denials.get(&crate::cache::key(child, RType::DS)).filter(|o| o.expires > now));
-        let looked_up = match from_referral {
-            Some(o) => Ok(o),
-            None => self.lookup(child, RType::DS, ctx).await,
+        let verify = |ds: &RRset, budget: &mut validator::Budget| {
+            // The DS RRset must verify with the parent's keys (signer = parent).
+            validator::verify_rrset(child, Class::IN, RType::DS, &ds.rdata_refs(), &ds.sig_refs(), parent, &key_refs, now as u32, budget)
         };
-        let out = match looked_up {
-            Ok(o) => o,
-            Err(e) => {
-                tracing::debug!(%child, error = %e, "DS lookup failed");
-                return Step::Stop(ZoneKeys::Bogus(Bogus::new(BogusReason::KeysUnavailable { zone: child.clone() }).at(child, RType::DS)));
+        let mut referral = from_referral;
+        let (out, verified) = loop {
+            let from_cache = referral.is_some();
+            let looked_up = match referral.take() {
+                Some(o) => Ok(o),
+                None => self.lookup(child, RType::DS, ctx).await,
+            };
+            let out = match looked_up {
+                Ok(o) => o,
+                Err(e) => {
+                    tracing::debug!(%child, error = %e, "DS lookup failed");
+                    return Step::Stop(ZoneKeys::Bogus(
+                        Bogus::new(BogusReason::KeysUnavailable { zone: child.clone() }).at(child, RType::DS),
+                    ));
+                }
+            };
+            let ds = out.answer.iter().find(|s| s.rtype == RType::DS && s.owner == *child);
+            match ds.map(|ds| verify(ds, &mut ctx.budget)) {
+                Some(Err(_)) if from_cache => {
+                    // A DS from one server's referral that does not verify: ask the
+                    // parent's servers for it before judging the child (the server that
+                    // sent the referral may be the only broken one).
+                    self.rrsets.remove(child, RType::DS);
+                    continue;
+                }
+                v => break (out, v),
             }
         };
         if let Some(ds) = out.answer.iter().find(|s| s.rtype == RType::DS && s.owner == *child) {
-            // The DS RRset must verify with the parent's keys (signer = parent).
-            if let Err(e) = validator::verify_rrset(
-                child,
-                Class::IN,
-                RType::DS,
-                &ds.rdata_refs(),
-                &ds.sig_refs(),
-                parent,
-                &key_refs,
-                now as u32,
-                &mut ctx.budget,
-            ) {
+            if let Some(Err(e)) = verified {
                 let state = match e.security() {
                     Security::Insecure(r) => ZoneKeys::Insecure(r),
                     Security::Bogus(b) => ZoneKeys::Bogus(b),
