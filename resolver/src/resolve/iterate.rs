@@ -43,6 +43,22 @@ impl Resolver {
         let mut cur = qname.clone();
         let mut seen: Vec<Name> = vec![cur.clone()];
         for _ in 0..MAX_CHAIN {
+            if let Some((dname, cname, target)) = self.dname_from_cache(&cur, ctx) {
+                for s in [dname, cname] {
+                    if !answer.contains(&s) {
+                        answer.push(s);
+                    }
+                }
+                if qtype == RType::CNAME {
+                    return Ok(Chain { answer, authority, kind: AnswerKind::Positive, last: target });
+                }
+                if seen.contains(&target) {
+                    return Err(ResolveError::ChainTooLong);
+                }
+                seen.push(target.clone());
+                cur = target;
+                continue;
+            }
             // The client's own chain is cached once, as the validated answer; only the
             // lookups iteration makes for itself keep their outcomes and RRsets.
             let out = self.lookup_with(&cur, qtype, ctx, false).await?;
@@ -81,6 +97,31 @@ impl Resolver {
             cur = name;
         }
         Err(ResolveError::ChainTooLong)
+    }
+
+    /// RFC 6672 §3.4: a validated DNAME cached at a proper ancestor of `name` redirects
+    /// it without asking: the DNAME (TTL aged), the CNAME synthesised from it (same TTL,
+    /// unsigned, as §3.1 has servers do) and the target. Not for names a forward zone
+    /// answers, nor on a retry after a validation failure, nor when the target would be
+    /// too long (the server's YXDOMAIN case, §2.2, is left to the server).
+    fn dname_from_cache(&self, name: &Name, ctx: &Ctx) -> Option<(RRset, RRset, Name)> {
+        if ctx.retry || self.forward_for(name).is_some() {
+            return None;
+        }
+        let now = self.now();
+        for k in (0..name.label_count()).rev() {
+            let ancestor = name.suffix(k);
+            let Some(e) = self.rrsets.get(&ancestor, RType::DNAME, now) else { continue };
+            if e.trust != Trust::Secure {
+                return None;
+            }
+            let dname = e.aged(now)?;
+            let target = Name::from_wire(dname.rdatas.first()?).ok()?;
+            let new = name.replace_suffix(&ancestor, &target).ok()?;
+            let cname = RRset::new(name.clone(), RType::CNAME, dname.ttl, vec![new.wire().into()]);
+            return Some((dname, cname, new));
+        }
+        None
     }
 
     /// Resolves one name: cached outcome, forward zone or iteration. Boxed, because
@@ -321,6 +362,19 @@ impl Resolver {
                 }
                 Response::NoData { authority } if ask != *qname => {
                     // A minimised step: the intermediate name exists and is not a cut.
+                    // If its NSEC lists a DNAME, everything below is redirected (RFC 6672
+                    // §2.3): ask the full name now. (The NSEC only steers which query is
+                    // sent next; it is validated where the answer is.)
+                    if authority.iter().any(|s| {
+                        s.rtype == RType::NSEC
+                            && s.owner == ask
+                            && s.rdatas.first().is_some_and(|rd| {
+                                tern_shared::wire::name::wire_name_len(rd)
+                                    .is_some_and(|l| tern_shared::wire::rdata::bitmap_has(&rd[l..], RType::DNAME))
+                            })
+                    }) {
+                        minimise = false;
+                    }
                     let o = self.outcome(Vec::new(), authority, AnswerKind::NoData, now);
                     if o.expires > o.stored {
                         self.outcomes.insert(crate::cache::key(&ask, ask_type), Arc::new(o));

@@ -33,8 +33,15 @@ impl Resolver {
                 continue;
             }
             // A CNAME synthesized from a validated DNAME needs no signature (RFC 6672 §5.3.1).
-            if set.rtype == RType::CNAME && set.sigs.is_empty() && synthesized_by(set, &validated_dnames) {
-                continue;
+            if set.rtype == RType::CNAME && set.sigs.is_empty() {
+                if synthesized_by(set, &validated_dnames) {
+                    continue;
+                }
+                // Below a validated DNAME nothing exists but what it synthesises (RFC 6672
+                // §2.3): another unsigned CNAME there is forged, with no walk needed.
+                if validated_dnames.iter().any(|d| set.owner.is_subdomain_of(&d.owner) && set.owner != d.owner) {
+                    return Security::Bogus(Bogus::new(BogusReason::RrsigsMissing).at(&set.owner, set.rtype));
+                }
             }
             let s = self.validate_rrset(set, chain, ctx).await;
             if set.rtype == RType::DNAME && s.is_secure() {
@@ -100,6 +107,11 @@ impl Resolver {
         ) {
             Ok(v) => {
                 self.mark_trust(set, Trust::Secure);
+                if set.rtype == RType::DNAME && v.wildcard.is_none() {
+                    // Kept, validated, so later names below it are redirected from the
+                    // cache (RFC 6672 §3.4) rather than asked of the zone again.
+                    self.rrsets.put(set.clone(), crate::cache::Rank::AnswerAuth, Trust::Secure, now as u64);
+                }
                 match &v.wildcard {
                     None => Security::Secure,
                     Some(w) => {
