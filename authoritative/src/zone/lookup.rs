@@ -132,6 +132,9 @@ impl<'z> Answering<'z> {
             if step > 0 && !in_zone(cur.get(), zone.origin.wire()) {
                 return (rcode::NOERROR, true);
             }
+            // The first step answers at the question name itself (exact or wildcard):
+            // its RRsets can be copied ready-made (see `put_answer_at_question`).
+            self.at_question = step == 0;
             match zone.find(cur.get(), qtype) {
                 Find::Cut(cut) => {
                     self.referral(cut);
@@ -217,7 +220,13 @@ impl<'z> Answering<'z> {
                 return Step::Done(rcode::NOERROR);
             }
         } else if let Some(set) = node.rrset(qtype) {
-            let put = if self.at_question { self.put_answer_at_question(w, owner, node, set) } else { self.put_answer(w, owner, set) };
+            // Ready-made records carry RDATA names uncompressed, so types whose names
+            // the writer compresses take the general path (responses stay as small).
+            let put = if self.at_question && !MessageWriter::compresses_rdata(set.rtype) {
+                self.put_answer_at_question(w, owner, node, set)
+            } else {
+                self.put_answer(w, owner, set)
+            };
             if put.is_ok() {
                 self.additional_for(set);
                 if let Some(ce) = wild_ce {

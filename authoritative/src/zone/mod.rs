@@ -244,7 +244,19 @@ pub struct Nsec3Chain {
     pub entries: Vec<Nsec3Entry>,
     /// The entries' SHA-1 hashes, contiguous, for a cache-friendly binary search (empty
     /// when some hash is not 20 octets: then `entries` is searched).
-    keys: Vec<[u8; 20]>,
+    keys: Vec<HashKey>,
+}
+
+/// A 20-octet hash as two big-endian integers: ordered as the octets are, compared in
+/// two instructions instead of a `memcmp` call (the binary searches of NSEC3 proofs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct HashKey(u128, u32);
+
+impl HashKey {
+    fn of(h: &[u8; 20]) -> HashKey {
+        let (hi, lo) = h.split_at(16);
+        HashKey(u128::from_be_bytes(hi.try_into().expect("16")), u32::from_be_bytes(lo.try_into().expect("4")))
+    }
 }
 
 impl Nsec3Chain {
@@ -252,7 +264,7 @@ impl Nsec3Chain {
     pub fn new(param: Nsec3Param, mut entries: Vec<Nsec3Entry>) -> Nsec3Chain {
         entries.sort_by(|a, b| a.hash.cmp(&b.hash));
         entries.dedup_by(|a, b| a.hash == b.hash);
-        let keys: Vec<[u8; 20]> = entries.iter().filter_map(|e| <[u8; 20]>::try_from(&e.hash[..]).ok()).collect();
+        let keys: Vec<HashKey> = entries.iter().filter_map(|e| <&[u8; 20]>::try_from(&e.hash[..]).ok().map(HashKey::of)).collect();
         let keys = if keys.len() == entries.len() { keys } else { Vec::new() };
         Nsec3Chain { param, entries, keys }
     }
@@ -265,7 +277,7 @@ impl Nsec3Chain {
     /// The entry whose owner hash equals `hash` (a "matching" NSEC3, RFC 5155 §7.2.1).
     pub fn matching(&self, hash: &[u8]) -> Option<&Nsec3Entry> {
         if let (false, Ok(h)) = (self.keys.is_empty(), <&[u8; 20]>::try_from(hash)) {
-            return self.keys.binary_search(h).ok().map(|i| &self.entries[i]);
+            return self.keys.binary_search(&HashKey::of(h)).ok().map(|i| &self.entries[i]);
         }
         self.entries.binary_search_by(|e| e.hash.as_slice().cmp(hash)).ok().map(|i| &self.entries[i])
     }
@@ -277,7 +289,10 @@ impl Nsec3Chain {
             return None;
         }
         let i = match (self.keys.is_empty(), <&[u8; 20]>::try_from(hash)) {
-            (false, Ok(h)) => self.keys.partition_point(|k| k < h),
+            (false, Ok(h)) => {
+                let h = HashKey::of(h);
+                self.keys.partition_point(|k| *k < h)
+            }
             _ => self.entries.partition_point(|e| e.hash.as_slice() < hash),
         };
         Some(&self.entries[if i == 0 { self.entries.len() - 1 } else { i - 1 }])

@@ -83,3 +83,23 @@ fn every_error_is_reported_at_once() {
     let m = messages(build("www.other. A 192.0.2.9\nx CNAME y\nx A 192.0.2.1\n"));
     assert!(m.len() >= 4, "out-of-zone, CNAME, no SOA, no NS: {m:?}");
 }
+
+#[test]
+fn nsec3_hash_keys_order_as_the_octets_do() {
+    // Values that differ in the first, middle and last octets, including across the
+    // 16-octet boundary of the two integers.
+    let mut octets: Vec<[u8; 20]> = (0u8..=255)
+        .map(|i| {
+            let mut h = [0u8; 20];
+            h[0] = i.wrapping_mul(37) & 0x0f;
+            h[15] = i;
+            h[16] = 255 - i;
+            h[19] = i.wrapping_mul(11);
+            h
+        })
+        .collect();
+    let mut by_key = octets.clone();
+    octets.sort();
+    by_key.sort_by_key(super::HashKey::of);
+    assert_eq!(octets, by_key);
+}

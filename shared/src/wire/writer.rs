@@ -198,8 +198,10 @@ impl<'a> MessageWriter<'a> {
         self.record_raw(section, owner.wire(), r.rtype, r.class, r.ttl, &r.rdata)
     }
 
-    fn put_rdata(&mut self, rtype: RType, rdata: &[u8]) -> Result<(), Full> {
-        let compressible = matches!(
+    /// Whether names in RDATA of `rtype` are compressed when written (the RFC 1035 types,
+    /// as RFC 3597 §4 allows; newer types are written as they are).
+    pub fn compresses_rdata(rtype: RType) -> bool {
+        matches!(
             rtype,
             RType::NS
                 | RType::MD
@@ -212,7 +214,11 @@ impl<'a> MessageWriter<'a> {
                 | RType::PTR
                 | RType::MINFO
                 | RType::MX
-        );
+        )
+    }
+
+    fn put_rdata(&mut self, rtype: RType, rdata: &[u8]) -> Result<(), Full> {
+        let compressible = Self::compresses_rdata(rtype);
         if !compressible {
             self.check(rdata.len())?;
             self.buf.extend_from_slice(rdata);
