@@ -200,7 +200,7 @@ impl Default for CacheSpec {
 pub struct DnssecSpec {
     /// Validate answers (default on).
     pub validate: bool,
-    /// Answer NXDOMAIN/NODATA from validated NSEC records already cached (RFC 8198).
+    /// Answer NXDOMAIN/NODATA from validated NSEC/NSEC3 records already cached (RFC 8198).
     pub aggressive_nsec: bool,
     /// Trust-anchor files (DS or DNSKEY records in zone-file syntax, BIND `trust-anchors`
     /// blocks or RFC 7958 XML). Without a root anchor among all anchor files: the

@@ -37,6 +37,42 @@ struct ZoneRecords {
     soa: (RRset, u64),
     /// NSEC RRsets (with RRSIGs) by owner, each with its expiry.
     nsecs: BTreeMap<Canonical, (RRset, u64)>,
+    /// NSEC3 RRsets (with RRSIGs) by raw owner hash, each with its expiry.
+    nsec3s: BTreeMap<Vec<u8>, (RRset, u64)>,
+}
+
+impl ZoneRecords {
+    fn len(&self) -> usize {
+        self.nsecs.len() + self.nsec3s.len()
+    }
+}
+
+/// NSEC3 records that might deny a name (see [`NsecCache::nsec3_candidates`]).
+#[derive(Debug, Clone)]
+pub struct Nsec3Candidates {
+    /// The zone apex.
+    pub zone: Name,
+    /// Its SOA RRset.
+    pub soa: RRset,
+    /// The record whose owner hash is the name's, if cached.
+    pub matching: Option<RRset>,
+    /// Records matching or covering the hashes of the name, its ancestors in the zone and
+    /// their wildcards (deduplicated): the material of a closest encloser proof.
+    pub records: Vec<RRset>,
+}
+
+/// Ancestors of a name hashed when looking for NSEC3 candidates: bounds the SHA-1 work of
+/// one lookup (RFC 9276 §3.2 spirit; deeper names fall back to asking).
+const MAX_NSEC3_ANCESTORS: usize = 8;
+
+/// The raw hash an NSEC3 owner name encodes in its first label (RFC 5155 §3), if it is
+/// one base32hex label directly under `zone`.
+fn owner_hash(owner: &Name, zone: &Name) -> Option<Vec<u8>> {
+    if owner.label_count() != zone.label_count() + 1 || !owner.is_subdomain_of(zone) {
+        return None;
+    }
+    let label = owner.labels().next()?;
+    data_encoding::BASE32HEX_NOPAD.decode(&label.to_ascii_uppercase()).ok().filter(|h| h.len() == 20)
 }
 
 /// Validated NSEC records and SOAs by zone, bounded in total records.
@@ -79,23 +115,107 @@ impl NsecCache {
     pub fn insert(&self, zone: &Name, soa: &RRset, nsecs: &[RRset], now: u64, max_ttl: u32) {
         let zone = zone.to_lowercase();
         let mut zones = self.zones.write().unwrap_or_else(|p| p.into_inner());
-        let total: usize = zones.values().map(|z| z.nsecs.len()).sum();
-        if total + nsecs.len() > self.max_records {
-            // Bounded memory: drop what has expired, and if that is not enough, start over.
-            for z in zones.values_mut() {
-                z.nsecs.retain(|_, (_, exp)| *exp > now);
-            }
-            zones.retain(|_, z| z.soa.1 > now && !z.nsecs.is_empty());
-            if zones.values().map(|z| z.nsecs.len()).sum::<usize>() + nsecs.len() > self.max_records {
-                zones.clear();
-            }
-        }
+        Self::make_room(&mut zones, nsecs.len(), now, self.max_records);
         let soa_exp = now + u64::from(soa.ttl.min(max_ttl));
-        let entry = zones.entry(zone).or_insert_with(|| ZoneRecords { soa: (soa.clone(), soa_exp), nsecs: BTreeMap::new() });
+        let entry = zones.entry(zone).or_insert_with(|| ZoneRecords {
+            soa: (soa.clone(), soa_exp),
+            nsecs: BTreeMap::new(),
+            nsec3s: BTreeMap::new(),
+        });
         entry.soa = (soa.clone(), soa_exp);
         for n in nsecs {
             entry.nsecs.insert(Canonical(n.owner.to_lowercase()), (n.clone(), now + u64::from(n.ttl.min(max_ttl))));
         }
+    }
+
+    /// Bounded memory: before adding `adding` records, drop what has expired, and if that
+    /// is not enough, start over.
+    fn make_room(zones: &mut HashMap<Name, ZoneRecords>, adding: usize, now: u64, max: usize) {
+        if zones.values().map(ZoneRecords::len).sum::<usize>() + adding <= max {
+            return;
+        }
+        for z in zones.values_mut() {
+            z.nsecs.retain(|_, (_, exp)| *exp > now);
+            z.nsec3s.retain(|_, (_, exp)| *exp > now);
+        }
+        zones.retain(|_, z| z.soa.1 > now && z.len() > 0);
+        if zones.values().map(ZoneRecords::len).sum::<usize>() + adding > max {
+            zones.clear();
+        }
+    }
+
+    /// Keeps a validated negative answer's SOA and NSEC3 RRsets for `zone` (records whose
+    /// owner is not a hash label directly under the zone are skipped).
+    pub fn insert_nsec3(&self, zone: &Name, soa: &RRset, nsec3s: &[RRset], now: u64, max_ttl: u32) {
+        let zone = zone.to_lowercase();
+        let mut zones = self.zones.write().unwrap_or_else(|p| p.into_inner());
+        Self::make_room(&mut zones, nsec3s.len(), now, self.max_records);
+        let soa_exp = now + u64::from(soa.ttl.min(max_ttl));
+        let entry = zones.entry(zone.clone()).or_insert_with(|| ZoneRecords {
+            soa: (soa.clone(), soa_exp),
+            nsecs: BTreeMap::new(),
+            nsec3s: BTreeMap::new(),
+        });
+        entry.soa = (soa.clone(), soa_exp);
+        for n in nsec3s {
+            if let Some(h) = owner_hash(&n.owner, &zone) {
+                entry.nsec3s.insert(h, (n.clone(), now + u64::from(n.ttl.min(max_ttl))));
+            }
+        }
+    }
+
+    /// The NSEC3 records that might deny `qname`, from the deepest zone holding any, or
+    /// `None`. Hashes with the parameters of the zone's records, skipping zones whose
+    /// iteration count is above `max_iterations`.
+    pub fn nsec3_candidates(&self, qname: &Name, now: u64, max_iterations: u16) -> Option<Nsec3Candidates> {
+        let zones = self.zones.read().unwrap_or_else(|p| p.into_inner());
+        let lower = qname.to_lowercase();
+        let mut cur = Some(lower.clone());
+        let (zone, recs) = loop {
+            let z = cur?;
+            if let Some(r) = zones.get(&z).filter(|r| r.soa.1 > now && !r.nsec3s.is_empty()) {
+                break (z, r);
+            }
+            cur = z.parent();
+        };
+        let live = |e: &(RRset, u64)| (e.1 > now).then(|| aged(&e.0, e.1, now));
+        let first = recs.nsec3s.values().find(|e| e.1 > now)?;
+        let params = tern_shared::wire::record::Nsec3View::parse(first.0.rdatas.first()?)?;
+        if params.hash_alg != 1 || params.iterations > max_iterations {
+            return None;
+        }
+        let (salt, iterations) = (params.salt.to_vec(), params.iterations);
+        let hash = |n: &Name| tern_shared::dnssec::nsec3_hash_wire(n.wire(), &salt, iterations).to_vec();
+        let mut records: Vec<RRset> = Vec::new();
+        let add = |h: &Vec<u8>, records: &mut Vec<RRset>| {
+            // The record matching h, or else the one covering it (the last owner below h,
+            // wrapping to the last of the chain).
+            let e = recs
+                .nsec3s
+                .get(h)
+                .or_else(|| recs.nsec3s.range(..h.clone()).next_back().map(|(_, e)| e))
+                .or_else(|| recs.nsec3s.values().next_back());
+            if let Some(s) = e.and_then(live) {
+                if !records.iter().any(|r| r.owner == s.owner) {
+                    records.push(s);
+                }
+            }
+        };
+        let qh = hash(&lower);
+        let matching = recs.nsec3s.get(&qh).and_then(live);
+        let mut name = Some(lower.clone());
+        for _ in 0..MAX_NSEC3_ANCESTORS {
+            let Some(n) = name.filter(|n| n.is_subdomain_of(&zone)) else { break };
+            add(&if n == lower { qh.clone() } else { hash(&n) }, &mut records);
+            // A wildcard matters at the closest encloser, a proper ancestor.
+            if n != lower {
+                if let Ok(w) = n.wildcard_child() {
+                    add(&hash(&w), &mut records);
+                }
+            }
+            name = n.parent();
+        }
+        Some(Nsec3Candidates { zone, soa: aged(&recs.soa.0, recs.soa.1, now), matching, records })
     }
 
     /// The records that might deny `qname`, from the deepest zone holding any, or `None`.
@@ -136,9 +256,9 @@ impl NsecCache {
         self.zones.write().unwrap_or_else(|p| p.into_inner()).retain(|z, _| !z.is_subdomain_of(&apex));
     }
 
-    /// Number of NSEC RRsets held.
+    /// Number of NSEC and NSEC3 RRsets held.
     pub fn len(&self) -> usize {
-        self.zones.read().unwrap_or_else(|p| p.into_inner()).values().map(|z| z.nsecs.len()).sum()
+        self.zones.read().unwrap_or_else(|p| p.into_inner()).values().map(ZoneRecords::len).sum()
     }
 
     /// True when nothing is held.
@@ -207,6 +327,63 @@ mod tests {
         assert_eq!(c.candidates(&n("c.example."), 1100).unwrap().before_name.map(|s| s.ttl), Some(200));
         assert!(c.candidates(&n("c.example."), 1300).unwrap().before_name.is_none());
         assert!(c.candidates(&n("c.example."), 4600).is_none(), "the SOA expired too");
+    }
+
+    /// An NSEC3 chain (SHA-1, salt AABBCCDD, 12 iterations as in RFC 5155 Appendix A)
+    /// over `names` of `zone`, each with an A record (the apex also SOA/NS).
+    fn nsec3_chain(zone: &Name, names: &[&str]) -> Vec<RRset> {
+        let salt = [0xaa, 0xbb, 0xcc, 0xdd];
+        let mut hashed: Vec<([u8; 20], bool)> =
+            names.iter().map(|x| (tern_shared::dnssec::nsec3_hash_wire(n(x).wire(), &salt, 12), n(x) == *zone)).collect();
+        hashed.sort();
+        (0..hashed.len())
+            .map(|i| {
+                let (h, apex) = hashed[i];
+                let next = hashed[(i + 1) % hashed.len()].0;
+                let mut rd = vec![1u8, 0, 0, 12, 4];
+                rd.extend_from_slice(&salt);
+                rd.push(20);
+                rd.extend_from_slice(&next);
+                let types: Vec<RType> = if apex { vec![RType::SOA, RType::NS, RType::RRSIG] } else { vec![RType::A, RType::RRSIG] };
+                rd.extend_from_slice(&tern_shared::wire::rdata::make_bitmap(types));
+                let label = data_encoding::BASE32HEX_NOPAD.encode(&h).to_ascii_lowercase();
+                RRset {
+                    owner: zone.prepend_label(label.as_bytes()).unwrap(),
+                    rtype: RType::NSEC3,
+                    class: tern_shared::wire::Class::IN,
+                    ttl: 300,
+                    rdatas: vec![rd.into()],
+                    sigs: Vec::new(),
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn nsec3_candidates_prove_nxdomain_and_nodata_with_the_validator() {
+        use crate::validator::{nsec3, Budget, Proof, RrRef};
+        let zone = n("example.");
+        let c = NsecCache::new(100);
+        c.insert_nsec3(&zone, &soa(), &nsec3_chain(&zone, &["example.", "a.example.", "x.w.example.", "w.example."]), 1000, 86400);
+        let prove = |q: &str, qtype: Option<RType>| {
+            let got = c.nsec3_candidates(&n(q), 1000, 150).expect("zone held");
+            let sets = match (&got.matching, qtype) {
+                (Some(m), Some(_)) => vec![m.clone()],
+                _ => got.records.clone(),
+            };
+            let refs: Vec<RrRef<'_>> = sets.iter().flat_map(|s| s.rdatas.iter().map(move |rd| RrRef::new(&s.owner, rd))).collect();
+            let mut budget = Budget::new();
+            match qtype {
+                Some(t) => nsec3::prove_nodata(&n(q), t, &zone, &refs, &mut budget),
+                None => nsec3::prove_nxdomain(&n(q), &zone, &refs, &mut budget),
+            }
+        };
+        assert_eq!(prove("nope.example.", None), Proof::Proven);
+        assert_eq!(prove("a.c.x.w.example.", None), Proof::Proven, "closest encloser x.w.example, deeper name");
+        assert_eq!(prove("a.example.", Some(RType::MX)), Proof::Proven, "NODATA from the matching record");
+        assert!(!matches!(prove("a.example.", Some(RType::A)), Proof::Proven), "the type exists");
+        assert!(c.nsec3_candidates(&n("a.example."), 1000, 10).is_none(), "iterations above the cap");
+        assert!(c.nsec3_candidates(&n("a.example."), 1400, 150).is_none(), "expired");
     }
 
     #[test]

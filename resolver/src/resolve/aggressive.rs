@@ -1,5 +1,5 @@
-//! RFC 8198 §5: answering NXDOMAIN and NODATA from validated NSEC records already
-//! cached ([`crate::cache::nsec`]) instead of asking the zone. The records are picked
+//! RFC 8198 §5: answering NXDOMAIN and NODATA from validated NSEC and NSEC3 records
+//! already cached ([`crate::cache::nsec`]) instead of asking the zone. The records are picked
 //! here and the denial re-proven with the validator's NSEC proofs before use; anything
 //! unusual (a delegation or DNAME in the way, DS NODATA, which only the parent can give)
 //! falls back to normal resolution.
@@ -34,7 +34,13 @@ impl Resolver {
         if self.forwards.read().map(|f| f.iter().any(|z| qname.is_subdomain_of(&z.name))).unwrap_or(true) {
             return None;
         }
-        let c = self.nsecs.candidates(qname, now)?;
+        let Some(c) = self.nsecs.candidates(qname, now) else {
+            return self.answer_from_nsec3_cache(qname, qtype, now);
+        };
+        if c.matching.is_none() && c.before_name.is_none() {
+            // The zone holds NSEC3 records, not NSEC.
+            return self.answer_from_nsec3_cache(qname, qtype, now);
+        }
         let (kind, sets) = if let Some(m) = &c.matching {
             let (_, bitmap) = split_nsec(m.rdatas.first()?)?;
             if qtype == RType::DS {
@@ -87,6 +93,35 @@ impl Resolver {
         self.synthesised(kind, &c.soa, sets, now)
     }
 
+    /// RFC 8198 §5.1 with NSEC3: NXDOMAIN from a closest encloser proof (RFC 5155 §8.4)
+    /// or NODATA from a matching record (§8.5) built from cached, validated NSEC3 records
+    /// and re-proven by the validator. DS questions (the parent's to answer) and anything
+    /// Opt-Out leaves open (RFC 5155 §9.2: insecure, not provable) go upstream.
+    fn answer_from_nsec3_cache(&self, qname: &Name, qtype: RType, now: u64) -> Option<Arc<Answer>> {
+        if qtype == RType::DS {
+            return None;
+        }
+        let c = self.nsecs.nsec3_candidates(qname, now, validator::limits::NSEC3_MAX_ITERATIONS)?;
+        let mut budget = validator::Budget::new();
+        let refs_of = |sets: &[RRset]| -> Vec<(Name, Box<[u8]>)> {
+            sets.iter().flat_map(|s| s.rdatas.iter().map(move |rd| (s.owner.clone(), rd.clone()))).collect()
+        };
+        if let Some(m) = &c.matching {
+            let owned = refs_of(std::slice::from_ref(m));
+            let refs: Vec<RrRef<'_>> = owned.iter().map(|(o, r)| RrRef::new(o, r)).collect();
+            return match validator::nsec3::prove_nodata(qname, qtype, &c.zone, &refs, &mut budget) {
+                Proof::Proven => self.synthesised(AnswerKind::NoData, &c.soa, vec![m.clone()], now),
+                _ => None,
+            };
+        }
+        let owned = refs_of(&c.records);
+        let refs: Vec<RrRef<'_>> = owned.iter().map(|(o, r)| RrRef::new(o, r)).collect();
+        match validator::nsec3::prove_nxdomain(qname, &c.zone, &refs, &mut budget) {
+            Proof::Proven => self.synthesised(AnswerKind::NxDomain, &c.soa, c.records, now),
+            _ => None,
+        }
+    }
+
     /// The answer for a proven denial: SOA and NSEC RRsets in the authority section.
     fn synthesised(&self, kind: AnswerKind, soa: &RRset, sets: Vec<RRset>, now: u64) -> Option<Arc<Answer>> {
         // RFC 8198 §5.4: no longer than the SOA's negative TTL and the NSEC TTLs.
@@ -132,6 +167,15 @@ impl Resolver {
             authority.iter().filter(|s| s.rtype == RType::NSEC && s.owner.is_subdomain_of(zone)).filter(|s| verifies(s)).cloned().collect();
         if !nsecs.is_empty() && !authority.iter().any(|s| s.rtype == RType::NSEC3) {
             self.nsecs.insert(&soa.owner, soa, &nsecs, now, self.settings.ttl.max_negative);
+        }
+        let nsec3s: Vec<RRset> = authority
+            .iter()
+            .filter(|s| s.rtype == RType::NSEC3 && s.owner.is_subdomain_of(zone))
+            .filter(|s| verifies(s))
+            .cloned()
+            .collect();
+        if !nsec3s.is_empty() && nsecs.is_empty() {
+            self.nsecs.insert_nsec3(&soa.owner, soa, &nsec3s, now, self.settings.ttl.max_negative);
         }
     }
 }
