@@ -351,7 +351,7 @@ start_resolver() { # NAME PORT [METRICS_PORT]
 		[ -n "$mport" ] && extra=(--metrics "127.0.0.1:$mport")
 		start_bg "$pidf" tern-resolver "$d/tern-resolver.log" "${SRV_PIN[@]}" "$TERN_RES" \
 			--listen "127.0.0.1:$port" --root-hints "$LAB_DIR/root.hints" \
-			--trust-anchor "$LAB_DIR/anchors/root.ds" --threads "$WORKERS" --data-dir "$d/data" "${extra[@]}"
+			--trust-anchor "$LAB_DIR/anchors/root.ds" --threads "$WORKERS" --data-dir "$d/data" "${extra[@]}" "${TERN_RES_ARGS[@]}"
 		for i in $(seq 1 40); do
 			pid_alive "$pidf" || { tail -20 "$d/tern-resolver.log" >&2; return 1; }
 			out=$(dig @127.0.0.1 -p "$port" . SOA +time=1 +tries=1 2>/dev/null) || true
@@ -540,6 +540,7 @@ scenario_miss() {
 # aggressive-nsec-cache-size=0 (BENCH_MEM_AGGRESSIVE=1 keeps the lab settings). Knot Resolver has
 # no such switch; its cache is an LMDB file mapping, reported as the file's growth.
 MEM_AGGR=${BENCH_MEM_AGGRESSIVE:-0}
+TERN_RES_ARGS=() # extra tern-resolver arguments (the memory scenario's config)
 wait_answers() { # PORT PIDFILE -> 0 once the resolver answers . SOA (bounded 20 s)
 	local i
 	for i in $(seq 1 40); do
@@ -575,9 +576,15 @@ scenario_mem() {
 	local qps avg lost done rc rrsets per cpu up extra
 	awk -v n="$MEM_NAMES" 'BEGIN { for (i = 0; i < n; i++) printf "m%06d.wild.sec.test A\n", i }' >"$qf"
 	mkdir -p "$OUT/resolver-mem"
+	local tern_cfg=$OUT/resolver-mem/tern-no-aggressive.toml
+	printf '[dnssec]\naggressive_nsec = false\n' >"$tern_cfg"
 	for t in $RESOLVERS; do
 		have_target "$t" || continue
 		pidf=$(res_pidfile "$t" "$port")
+		# Tern, like the peers, without RFC 8198 synthesis here (it would answer the wildcard
+		# names from the cached wildcard and its NSEC proof).
+		TERN_RES_ARGS=()
+		[ "$MEM_AGGR" = 0 ] && TERN_RES_ARGS=(--config "$tern_cfg")
 		if ! start_resolver "$t" "$port" "$mport" || { [ "$MEM_AGGR" = 0 ] && ! mem_no_aggressive "$t" "$port"; } ||
 			! check_ad "$port" sec.test. SOA || ! check_ad "$port" prime.wild.sec.test. A; then
 			note "resolver-mem: $t did not start or prime"

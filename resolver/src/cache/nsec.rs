@@ -12,7 +12,7 @@ use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::RwLock;
 use tern_shared::wire::name::canonical_cmp;
-use tern_shared::wire::Name;
+use tern_shared::wire::{Name, RType};
 
 /// A name ordered canonically (RFC 4034 §6.1).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,7 +34,7 @@ impl PartialOrd for Canonical {
 #[derive(Debug)]
 struct ZoneRecords {
     /// The zone's SOA (with its RRSIGs) and when it expires.
-    soa: (RRset, u64),
+    soa: Option<(RRset, u64)>,
     /// NSEC RRsets (with RRSIGs) by owner, each with its expiry.
     nsecs: BTreeMap<Canonical, (RRset, u64)>,
     /// NSEC3 RRsets (with RRSIGs) by raw owner hash, each with its expiry.
@@ -45,6 +45,16 @@ impl ZoneRecords {
     fn len(&self) -> usize {
         self.nsecs.len() + self.nsec3s.len()
     }
+
+    /// False once the SOA held has expired (a zone known only from wildcard proofs has
+    /// none and lives as long as its records).
+    fn live(&self, now: u64) -> bool {
+        self.soa.as_ref().is_none_or(|s| s.1 > now)
+    }
+
+    fn aged_soa(&self, now: u64) -> Option<RRset> {
+        self.soa.as_ref().map(|(s, exp)| aged(s, *exp, now))
+    }
 }
 
 /// NSEC3 records that might deny a name (see [`NsecCache::nsec3_candidates`]).
@@ -52,8 +62,8 @@ impl ZoneRecords {
 pub struct Nsec3Candidates {
     /// The zone apex.
     pub zone: Name,
-    /// Its SOA RRset.
-    pub soa: RRset,
+    /// Its SOA RRset, when held (negative answers need it; wildcard proofs do not).
+    pub soa: Option<RRset>,
     /// The record whose owner hash is the name's, if cached.
     pub matching: Option<RRset>,
     /// Records matching or covering the hashes of the name, its ancestors in the zone and
@@ -87,8 +97,8 @@ pub struct NsecCache {
 pub struct Candidates {
     /// The zone apex.
     pub zone: Name,
-    /// Its SOA RRset.
-    pub soa: RRset,
+    /// Its SOA RRset, when held (negative answers need it; wildcard proofs do not).
+    pub soa: Option<RRset>,
     /// The NSEC RRset whose owner is the question name, if cached.
     pub matching: Option<RRset>,
     /// The NSEC RRset before the question name in canonical order (may cover it).
@@ -118,11 +128,11 @@ impl NsecCache {
         Self::make_room(&mut zones, nsecs.len(), now, self.max_records);
         let soa_exp = now + u64::from(soa.ttl.min(max_ttl));
         let entry = zones.entry(zone).or_insert_with(|| ZoneRecords {
-            soa: (soa.clone(), soa_exp),
+            soa: Some((soa.clone(), soa_exp)),
             nsecs: BTreeMap::new(),
             nsec3s: BTreeMap::new(),
         });
-        entry.soa = (soa.clone(), soa_exp);
+        entry.soa = Some((soa.clone(), soa_exp));
         for n in nsecs {
             entry.nsecs.insert(Canonical(n.owner.to_lowercase()), (n.clone(), now + u64::from(n.ttl.min(max_ttl))));
         }
@@ -138,7 +148,7 @@ impl NsecCache {
             z.nsecs.retain(|_, (_, exp)| *exp > now);
             z.nsec3s.retain(|_, (_, exp)| *exp > now);
         }
-        zones.retain(|_, z| z.soa.1 > now && z.len() > 0);
+        zones.retain(|_, z| z.live(now) && z.len() > 0);
         if zones.values().map(ZoneRecords::len).sum::<usize>() + adding > max {
             zones.clear();
         }
@@ -152,14 +162,37 @@ impl NsecCache {
         Self::make_room(&mut zones, nsec3s.len(), now, self.max_records);
         let soa_exp = now + u64::from(soa.ttl.min(max_ttl));
         let entry = zones.entry(zone.clone()).or_insert_with(|| ZoneRecords {
-            soa: (soa.clone(), soa_exp),
+            soa: Some((soa.clone(), soa_exp)),
             nsecs: BTreeMap::new(),
             nsec3s: BTreeMap::new(),
         });
-        entry.soa = (soa.clone(), soa_exp);
+        entry.soa = Some((soa.clone(), soa_exp));
         for n in nsec3s {
             if let Some(h) = owner_hash(&n.owner, &zone) {
                 entry.nsec3s.insert(h, (n.clone(), now + u64::from(n.ttl.min(max_ttl))));
+            }
+        }
+    }
+
+    /// Adds verified NSEC or NSEC3 RRsets of `zone` that proved a wildcard answer (RFC 8198
+    /// §5.3). Without a SOA held for the zone they serve wildcard synthesis only.
+    pub fn add_proofs(&self, zone: &Name, sets: &[RRset], now: u64, max_ttl: u32) {
+        let zone = zone.to_lowercase();
+        let mut zones = self.zones.write().unwrap_or_else(|p| p.into_inner());
+        Self::make_room(&mut zones, sets.len(), now, self.max_records);
+        let entry = zones.entry(zone.clone()).or_insert_with(|| ZoneRecords { soa: None, nsecs: BTreeMap::new(), nsec3s: BTreeMap::new() });
+        for s in sets {
+            let exp = now + u64::from(s.ttl.min(max_ttl));
+            match s.rtype {
+                RType::NSEC => {
+                    entry.nsecs.insert(Canonical(s.owner.to_lowercase()), (s.clone(), exp));
+                }
+                RType::NSEC3 => {
+                    if let Some(h) = owner_hash(&s.owner, &zone) {
+                        entry.nsec3s.insert(h, (s.clone(), exp));
+                    }
+                }
+                _ => {}
             }
         }
     }
@@ -173,7 +206,7 @@ impl NsecCache {
         let mut cur = Some(lower.clone());
         let (zone, recs) = loop {
             let z = cur?;
-            if let Some(r) = zones.get(&z).filter(|r| r.soa.1 > now && !r.nsec3s.is_empty()) {
+            if let Some(r) = zones.get(&z).filter(|r| r.live(now) && !r.nsec3s.is_empty()) {
                 break (z, r);
             }
             cur = z.parent();
@@ -215,7 +248,7 @@ impl NsecCache {
             }
             name = n.parent();
         }
-        Some(Nsec3Candidates { zone, soa: aged(&recs.soa.0, recs.soa.1, now), matching, records })
+        Some(Nsec3Candidates { zone, soa: recs.aged_soa(now), matching, records })
     }
 
     /// The records that might deny `qname`, from the deepest zone holding any, or `None`.
@@ -225,7 +258,7 @@ impl NsecCache {
         let mut cur = Some(lower.clone());
         let (zone, recs) = loop {
             let z = cur?;
-            if let Some(r) = zones.get(&z).filter(|r| r.soa.1 > now) {
+            if let Some(r) = zones.get(&z).filter(|r| r.live(now)) {
                 break (z, r);
             }
             cur = z.parent();
@@ -247,7 +280,7 @@ impl NsecCache {
             }
             anc = a.parent();
         }
-        Some(Candidates { zone, soa: aged(&recs.soa.0, recs.soa.1, now), matching, before_name, before_wildcards })
+        Some(Candidates { zone, soa: recs.aged_soa(now), matching, before_name, before_wildcards })
     }
 
     /// Forgets the zones at or below `name` (operator flush).
@@ -270,7 +303,6 @@ impl NsecCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tern_shared::wire::RType;
 
     fn n(s: &str) -> Name {
         s.parse().unwrap()
@@ -384,6 +416,17 @@ mod tests {
         assert!(!matches!(prove("a.example.", Some(RType::A)), Proof::Proven), "the type exists");
         assert!(c.nsec3_candidates(&n("a.example."), 1000, 10).is_none(), "iterations above the cap");
         assert!(c.nsec3_candidates(&n("a.example."), 1400, 150).is_none(), "expired");
+    }
+
+    #[test]
+    fn wildcard_proofs_are_kept_even_without_a_soa() {
+        let zone = n("example.");
+        let c = NsecCache::new(100);
+        c.add_proofs(&zone, &nsec3_chain(&zone, &["example.", "a.example."]), 1000, 86400);
+        let got = c.nsec3_candidates(&n("b.example."), 1000, 150).expect("records held");
+        assert!(got.soa.is_none() && !got.records.is_empty());
+        c.add_proofs(&zone, &[nsec("a.example.", "c.example.")], 1000, 86400);
+        assert!(c.candidates(&n("b.example."), 1000).is_some_and(|c| c.soa.is_none() && c.before_name.is_some()));
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! falls back to normal resolution.
 
 use super::Resolver;
+use crate::cache::nsec::Candidates;
 use crate::cache::{Answer, AnswerKind};
 use crate::rrset::RRset;
 use crate::validator::{self, Proof, RrRef, Security};
@@ -51,7 +52,7 @@ impl Resolver {
                 if !matches!(validator::nsec::prove_no_ds(qname, &c.zone, &refs), validator::DsAbsence::InsecureDelegation) {
                     return None;
                 }
-                return self.synthesised(AnswerKind::NoData, &c.soa, vec![m.clone()], now);
+                return self.synthesised(AnswerKind::NoData, c.soa.as_ref()?, vec![m.clone()], now);
             }
             // At a delegation the parent's NSEC says nothing about the child's data, and
             // a CNAME or DNAME changes the question: resolve normally.
@@ -90,7 +91,7 @@ impl Resolver {
         if !matches!(proof, Proof::Proven) {
             return None;
         }
-        self.synthesised(kind, &c.soa, sets, now)
+        self.synthesised(kind, c.soa.as_ref()?, sets, now)
     }
 
     /// RFC 8198 §5.1 with NSEC3: NXDOMAIN from a closest encloser proof (RFC 5155 §8.4)
@@ -110,16 +111,72 @@ impl Resolver {
             let owned = refs_of(std::slice::from_ref(m));
             let refs: Vec<RrRef<'_>> = owned.iter().map(|(o, r)| RrRef::new(o, r)).collect();
             return match validator::nsec3::prove_nodata(qname, qtype, &c.zone, &refs, &mut budget) {
-                Proof::Proven => self.synthesised(AnswerKind::NoData, &c.soa, vec![m.clone()], now),
+                Proof::Proven => self.synthesised(AnswerKind::NoData, c.soa.as_ref()?, vec![m.clone()], now),
                 _ => None,
             };
         }
         let owned = refs_of(&c.records);
         let refs: Vec<RrRef<'_>> = owned.iter().map(|(o, r)| RrRef::new(o, r)).collect();
         match validator::nsec3::prove_nxdomain(qname, &c.zone, &refs, &mut budget) {
-            Proof::Proven => self.synthesised(AnswerKind::NxDomain, &c.soa, c.records, now),
+            Proof::Proven => self.synthesised(AnswerKind::NxDomain, c.soa.as_ref()?, c.records, now),
             _ => None,
         }
+    }
+
+    /// RFC 8198 §5.3: an RRset for `qname` synthesised from a cached, validated wildcard
+    /// `*.ce` (nearest ancestor first, at most 8 up), with the cached NSEC or NSEC3
+    /// records that prove `qname` does not exist and `ce` is its closest encloser; the
+    /// proof is checked here, so a synthesis that would not validate is never offered.
+    pub(super) fn wildcard_from_cache(&self, qname: &Name, qtype: RType, now: u64) -> Option<(RRset, Vec<RRset>)> {
+        if self.ntas.read().map(|n| n.covers(qname, now)).unwrap_or(true) {
+            return None;
+        }
+        let mut anc = qname.parent();
+        let mut found = None;
+        for _ in 0..8 {
+            let Some(a) = anc else { break };
+            let w = a.wildcard_child().ok()?;
+            let hit = [qtype, RType::CNAME]
+                .into_iter()
+                .find_map(|t| self.rrsets.get(&w, t, now).filter(|e| e.trust == crate::cache::Trust::Secure).and_then(|e| e.aged(now)));
+            if let Some(set) = hit {
+                found = Some(set);
+                break;
+            }
+            anc = a.parent();
+        }
+        let source = found?;
+        let labels = source.sigs.iter().filter_map(|s| tern_shared::wire::record::RrsigView::parse(s)).map(|v| v.labels).min()?;
+        let w = validator::WildcardExpansion::from_labels(qname, labels)?;
+        if w.source != source.owner {
+            return None;
+        }
+        let mut budget = validator::Budget::new();
+        let proofs = match self.nsecs.candidates(qname, now) {
+            Some(c) if c.matching.is_some() => return None,
+            Some(Candidates { zone, before_name: Some(cover), .. }) => {
+                let refs: Vec<RrRef<'_>> = cover.rdatas.iter().map(|rd| RrRef::new(&cover.owner, rd)).collect();
+                if !matches!(validator::nsec::prove_wildcard_answer(qname, &w, &zone, &refs), Proof::Proven) {
+                    return None;
+                }
+                vec![cover]
+            }
+            _ => {
+                let c = self.nsecs.nsec3_candidates(qname, now, validator::limits::NSEC3_MAX_ITERATIONS)?;
+                if c.matching.is_some() {
+                    return None;
+                }
+                let refs: Vec<RrRef<'_>> = c.records.iter().flat_map(|s| s.rdatas.iter().map(move |rd| RrRef::new(&s.owner, rd))).collect();
+                if !matches!(validator::nsec3::prove_wildcard_answer(qname, &w, &c.zone, &refs, &mut budget), Proof::Proven) {
+                    return None;
+                }
+                c.records
+            }
+        };
+        let mut set = source;
+        set.owner = qname.clone();
+        self.counters.nsec_synthesised.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Some((set, proofs))
     }
 
     /// The answer for a proven denial: SOA and NSEC RRsets in the authority section.

@@ -557,6 +557,14 @@ impl Resolver {
         if security.is_secure() && chain.answer.is_empty() && matches!(chain.kind, AnswerKind::NxDomain | AnswerKind::NoData) {
             self.remember_nsec_denial(&authority, now);
         }
+        if security.is_secure() && self.settings.aggressive_nsec && chain.answer.len() > 1 {
+            // The members of a validated chain, so a chain reached again through another
+            // name (a wildcard CNAME synthesised from the cache, RFC 8198 §5.3) continues
+            // from the cache too. Single-RRset answers stay in the answer cache only.
+            for set in chain.answer.iter().filter(|s| !s.sigs.is_empty() && !wildcard_expanded(s)) {
+                self.rrsets.put(set.clone(), crate::cache::Rank::AnswerAuth, crate::cache::Trust::Secure, now);
+            }
+        }
         let a = Arc::new(Answer {
             kind: chain.kind,
             rcode: rc,

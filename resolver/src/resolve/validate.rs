@@ -123,6 +123,21 @@ impl Resolver {
                         } else {
                             validator::nsec::prove_wildcard_answer(&set.owner, w, &zone, &refs)
                         };
+                        if matches!(proof, Proof::Proven) && self.settings.aggressive_nsec {
+                            // RFC 8198 §5.3: keep the wildcard (as its own owner, `*.ce`)
+                            // and the records that proved it, so other names it covers
+                            // are answered from the cache.
+                            let mut source = set.clone();
+                            source.owner = w.source.clone();
+                            self.rrsets.put(source, crate::cache::Rank::AnswerAuth, Trust::Secure, now as u64);
+                            let proof_sets: Vec<RRset> = chain
+                                .authority
+                                .iter()
+                                .filter(|s| matches!(s.rtype, RType::NSEC | RType::NSEC3) && proofs.iter().any(|(o, _)| *o == s.owner))
+                                .cloned()
+                                .collect();
+                            self.nsecs.add_proofs(&zone, &proof_sets, now as u64, self.settings.ttl.max_negative);
+                        }
                         proof.security()
                     }
                 }
