@@ -77,6 +77,10 @@ pub struct RuleSpec {
     /// Match these names and every name below them.
     #[serde(default)]
     pub suffix: Vec<String>,
+    /// Files of names matched like `suffix` (blocklists): one name per line, or hosts-file
+    /// lines (`0.0.0.0 name ...`); `#` starts a comment. Read at start and on reload.
+    #[serde(default)]
+    pub suffix_files: Vec<String>,
 }
 
 /// `[dns64]`.
@@ -596,7 +600,7 @@ impl Spec {
             }
             zones_from_auth.push(AuthSource { control, targets, api_key: a.api_key.clone(), refresh });
         }
-        let policy = crate::policy::build(&self.policy)?;
+        let policy = crate::policy::build(&self.policy, base)?;
         let dns64 = match &self.dns64.prefix {
             None => None,
             Some(p) => {

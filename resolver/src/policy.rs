@@ -319,8 +319,38 @@ fn write_blocked(q: &QueryView<'_>, rc: u16, soa: Option<(&[u8], u32)>, tc: bool
     w.finish();
 }
 
-/// Builds the policy from `[policy]` (the names in errors are the configuration keys).
-pub fn build(spec: &crate::config::PolicySpec) -> Result<Policy, ConfigError> {
+/// Names in a hosts file that are the host's own, never blocklist entries.
+const HOSTS_LOCAL: &[&str] = &["localhost", "localhost.localdomain", "local", "broadcasthost", "ip6-localhost", "ip6-loopback"];
+
+/// Reads a blocklist: one name per line, or hosts-file lines (an address, then names);
+/// `#` starts a comment. Errors read `file:line: reason`.
+pub fn read_name_file(path: &std::path::Path) -> Result<Vec<Name>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut names = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.split('#').next().unwrap_or("").trim();
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let Some(first) = words.first() else { continue };
+        let hosts = first.parse::<IpAddr>().is_ok();
+        if !hosts && words.len() > 1 {
+            return Err(format!("{}:{}: one name per line (or an address and names, as in a hosts file)", path.display(), i + 1));
+        }
+        let list: Vec<&str> = if hosts {
+            words[1..].iter().copied().filter(|w| !HOSTS_LOCAL.contains(&w.to_ascii_lowercase().as_str())).collect()
+        } else {
+            words
+        };
+        for w in list {
+            let n = Name::parse(w, Some(&Name::root())).map_err(|e| format!("{}:{}: {w:?}: {e}", path.display(), i + 1))?;
+            names.push(n);
+        }
+    }
+    Ok(names)
+}
+
+/// Builds the policy from `[policy]` (the names in errors are the configuration keys);
+/// relative blocklist paths are taken from `base`.
+pub fn build(spec: &crate::config::PolicySpec, base: &std::path::Path) -> Result<Policy, ConfigError> {
     let ttl = tern_shared::config::parse_duration(&spec.ttl).map_err(|r| ConfigError::new("policy.ttl", r))?.as_secs();
     let ttl = u32::try_from(ttl).ok().filter(|t| *t <= 86400).ok_or_else(|| ConfigError::new("policy.ttl", "must be at most 1d"))?;
     let mut p = Policy::new(ttl);
@@ -359,11 +389,15 @@ pub fn build(spec: &crate::config::PolicySpec) -> Result<Policy, ConfigError> {
                 .collect::<Result<Vec<_>, _>>()
         };
         let names = parse("name", &r.name)?;
-        let suffixes = parse("suffix", &r.suffix)?;
+        let mut suffixes = parse("suffix", &r.suffix)?;
+        for (j, f) in r.suffix_files.iter().enumerate() {
+            suffixes.extend(read_name_file(&base.join(f)).map_err(|e| ConfigError::new(format!("{key}.suffix_files[{j}]"), e))?);
+        }
         let rule = match (r.all, names.is_empty() && suffixes.is_empty()) {
             (true, true) => Rule::all(action),
             (true, false) => return Err(ConfigError::new(key, "`all = true` cannot be combined with `name` or `suffix`")),
-            (false, true) => return Err(ConfigError::new(key, "needs `name`, `suffix` or `all = true`")),
+            (false, true) if !r.suffix_files.is_empty() => Rule::names(action, &[], &[]),
+            (false, true) => return Err(ConfigError::new(key, "needs `name`, `suffix`, `suffix_files` or `all = true`")),
             (false, false) => Rule::names(action, &names, &suffixes),
         };
         p.push_rule(rule);
@@ -398,7 +432,7 @@ mod tests {
 
     fn spec(toml_text: &str) -> Result<Policy, ConfigError> {
         let s: crate::config::Spec = toml::from_str(toml_text).unwrap();
-        build(&s.policy)
+        build(&s.policy, std::path::Path::new("."))
     }
 
     #[test]
@@ -467,6 +501,28 @@ mod tests {
         let m = run(&p, "alias.lan.", RType::A, true).1.unwrap();
         assert_eq!(m.answers[0].rtype, RType::CNAME);
         assert_eq!(run(&p, "other.lan.", RType::A, true).0, Verdict::Resolve);
+    }
+
+    #[test]
+    fn blocklist_files_take_names_and_hosts_lines_and_report_file_and_line() {
+        let dir = std::env::temp_dir().join(format!("tern-policy-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("list.txt"),
+            "# ads\nads.example\n\n0.0.0.0 tracker.example metrics.example # same line\n127.0.0.1 localhost\n",
+        )
+        .unwrap();
+        std::fs::write(dir.join("bad.txt"), "ok.example\nbad..name\n").unwrap();
+        let s: crate::config::Spec = toml::from_str("[[policy.rule]]\naction = \"deny\"\nsuffix_files = [\"list.txt\"]").unwrap();
+        let p = build(&s.policy, &dir).unwrap();
+        for blocked in ["ads.example.", "x.tracker.example.", "metrics.example."] {
+            assert_eq!(run(&p, blocked, RType::A, true).0, Verdict::Reply, "{blocked}");
+        }
+        assert_eq!(run(&p, "localhost.", RType::A, true).0, Verdict::Resolve, "a hosts file's own names are not blocked");
+        let s: crate::config::Spec = toml::from_str("[[policy.rule]]\naction = \"deny\"\nsuffix_files = [\"bad.txt\"]").unwrap();
+        let e = build(&s.policy, &dir).unwrap_err().to_string();
+        assert!(e.contains("policy.rule[0].suffix_files[0]") && e.contains("bad.txt:2:"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -29,6 +29,9 @@ name = ["ok.blocked.example."]
 action = "deny"
 suffix = ["blocked.example.", "www.example.com."]
 [[policy.rule]]
+action = "deny"
+suffix_files = ["blocklist.txt"]
+[[policy.rule]]
 action = "refuse"
 name = ["refused.example."]
 [[policy.rule]]
@@ -46,6 +49,8 @@ fn setup(policy: &str) -> Setup {
     let (auth, anchor) = signed_example_com(dir.path());
     let control = fresh_addr(8954);
     let cfg = dir.path().join("resolver.toml");
+    // A hosts-style blocklist beside the config (relative paths are taken from there).
+    std::fs::write(dir.path().join("blocklist.txt"), "# list\n0.0.0.0 listed.example\n").unwrap();
     let forward = format!(
         "[server]\ncontrol = \"{control}\"\n[iterator]\nresolution_timeout = \"2s\"\n[dnssec]\ntrust_anchor_files = [\"{}\"]\n[[forward_zone]]\nname = \"example.com.\"\ntargets = [\"{}\"]\n",
         anchor.display(),
@@ -81,6 +86,7 @@ fn blocked_names_get_nxdomain_with_ede_blocked_and_pass_rules_win() {
     // The pass rule comes first; with no servers for it, the name then fails to resolve.
     let ok = query(s.addr, "ok.blocked.example.", RType::A, Q::rd());
     assert_ne!(ok.rcode(), rcode::NXDOMAIN, "pass rule: {}", ok.summary());
+    assert_eq!(query(s.addr, "www.listed.example.", RType::A, Q::rd()).rcode(), rcode::NXDOMAIN, "from suffix_files");
     assert_eq!(query(s.addr, "refused.example.", RType::A, Q::rd()).rcode(), rcode::REFUSED);
     assert_eq!(query(s.addr, "www.refused.example.", RType::A, Q::rd()).rcode(), rcode::SERVFAIL, "`name` is exact");
     let tc = query(s.addr, "x.tc.example.", RType::A, Q::rd());
