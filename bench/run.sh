@@ -27,8 +27,17 @@ export LAB_DIR=${LAB_DIR:-/tmp/tern-bench-lab}
 [ -f "$LAB_SCRIPTS/common.sh" ] || { echo "error: no lab scripts in $LAB_SCRIPTS (BENCH_LAB_SRC)" >&2; exit 1; }
 # shellcheck source=/dev/null
 . "$LAB_SCRIPTS/common.sh" # log, die, need, start_bg, stop_pidfile, pid_alive, descendants, dns_ready
-need dnsperf dig gcc taskset ss curl awk knotd knotc nsd nsd-checkconf unbound pdns_recursor kresd \
-	dnssec-keygen dnssec-signzone dnssec-dsfromkey ldns-verify-zone dnssec-verify
+NEEDED=(dnsperf dig gcc taskset ss curl awk knotd knotc nsd nsd-checkconf unbound pdns_recursor kresd
+	dnssec-keygen dnssec-signzone dnssec-dsfromkey ldns-verify-zone dnssec-verify)
+# On a fresh machine the peers and tools are not there yet: install them with the lab's
+# install.sh (Debian packages; it keeps their services from starting), unless BENCH_INSTALL=0.
+missing=0
+for b in "${NEEDED[@]}"; do command -v "$b" >/dev/null 2>&1 || missing=1; done
+if [ "$missing" = 1 ] && [ "${BENCH_INSTALL:-1}" = 1 ] && [ "$(id -u)" = 0 ]; then
+	log "some tools are missing: installing them with $LAB_SCRIPTS/install.sh"
+	bash "$LAB_SCRIPTS/install.sh" || die "$LAB_SCRIPTS/install.sh failed"
+fi
+need "${NEEDED[@]}"
 
 what=${1:-all}
 case $what in
