@@ -53,7 +53,81 @@ pub fn embed(prefix: &Ipv6Net, v4: Ipv4Addr) -> Ipv6Addr {
     Ipv6Addr::from(o)
 }
 
+/// The IPv4 address embedded in `addr` under `prefix` (RFC 6052 §2.2, the inverse of
+/// [`embed`]), if `addr` is inside the prefix.
+pub fn extract(prefix: &Ipv6Net, addr: Ipv6Addr) -> Option<Ipv4Addr> {
+    if !prefix.contains(&addr) {
+        return None;
+    }
+    let o = addr.octets();
+    let mut pos = prefix.prefix_len() as usize / 8;
+    let mut v4 = [0u8; 4];
+    for b in v4.iter_mut() {
+        if pos == 8 {
+            pos += 1;
+        }
+        *b = o[pos];
+        pos += 1;
+    }
+    Some(Ipv4Addr::from(v4))
+}
+
+/// The IPv6 address a full-length ip6.arpa name stands for (RFC 3596 §2.5: 32 nibble
+/// labels, lowest first).
+fn ip6_arpa_addr(name: &Name) -> Option<Ipv6Addr> {
+    let labels: Vec<&[u8]> = name.labels().collect();
+    if labels.len() != 34 || !labels[32].eq_ignore_ascii_case(b"ip6") || !labels[33].eq_ignore_ascii_case(b"arpa") {
+        return None;
+    }
+    let mut v: u128 = 0;
+    for l in labels[..32].iter().rev() {
+        let [c] = l else { return None };
+        v = (v << 4) | u128::from((*c as char).to_digit(16)?);
+    }
+    Some(Ipv6Addr::from(v))
+}
+
+/// A PTR answer for a synthesised address: a CNAME from `qname` (under ip6.arpa) to
+/// `target` (its IPv4 in-addr.arpa name) ahead of `ans`, the answer for `target`
+/// (RFC 6147 §5.3.1), with TTLs as of `now`. A failure stays a failure.
+pub fn reverse_answer(qname: &Name, target: &Name, ans: &Answer, now: u64) -> Answer {
+    if ans.kind == AnswerKind::Failure || ans.security.is_bogus() {
+        return ans.clone();
+    }
+    let age = now.saturating_sub(ans.stored) as u32;
+    let left = ans.expires.saturating_sub(now) as u32;
+    let aged = |sets: &[RRset]| -> Vec<RRset> {
+        sets.iter()
+            .map(|s| {
+                let mut s = s.clone();
+                s.ttl = s.ttl.saturating_sub(age).min(left);
+                s
+            })
+            .collect()
+    };
+    let cname_ttl = left.min(DEFAULT_NEGATIVE_TTL);
+    let mut answer = vec![RRset::new(qname.clone(), RType::CNAME, cname_ttl, vec![target.wire().into()])];
+    answer.extend(aged(&ans.answer));
+    Answer {
+        kind: ans.kind,
+        rcode: ans.rcode,
+        answer,
+        authority: aged(&ans.authority),
+        security: Security::Insecure(InsecureReason::Synthesized),
+        ede: None,
+        stored: now,
+        expires: now + u64::from(left),
+    }
+}
+
 impl Dns64 {
+    /// RFC 6147 §5.3.1: for a question about a whole address inside the prefix under
+    /// ip6.arpa, the in-addr.arpa name of the IPv4 address it embeds.
+    pub fn reverse_target(&self, qname: &Name) -> Option<Name> {
+        let v4 = extract(&self.prefix, ip6_arpa_addr(qname)?)?;
+        Some(crate::policy::reverse_name(std::net::IpAddr::V4(v4)))
+    }
+
     /// Whether the AAAA answer `a` calls for synthesis (RFC 6147 §5.1.1, §5.1.2, §5.1.4).
     pub fn wants(&self, a: &Answer) -> bool {
         if a.security.is_bogus() {
@@ -175,6 +249,37 @@ mod tests {
             let got = embed(&p.parse().unwrap(), "192.0.2.33".parse().unwrap());
             assert_eq!(got, want.parse::<Ipv6Addr>().unwrap(), "{p}");
         }
+    }
+
+    #[test]
+    fn extraction_inverts_embedding_and_reverse_names_map_to_in_addr_arpa() {
+        for p in
+            ["2001:db8::/32", "2001:db8:100::/40", "2001:db8:122::/48", "2001:db8:122:300::/56", "2001:db8:122:344::/64", "64:ff9b::/96"]
+        {
+            let prefix: Ipv6Net = p.parse().unwrap();
+            let v4: Ipv4Addr = "192.0.2.33".parse().unwrap();
+            assert_eq!(extract(&prefix, embed(&prefix, v4)), Some(v4), "{p}");
+        }
+        let d = Dns64 { prefix: "64:ff9b::/96".parse().unwrap(), exclude: Vec::new() };
+        let q = crate::policy::reverse_name("64:ff9b::c000:221".parse().unwrap());
+        assert_eq!(d.reverse_target(&q), Some(n("33.2.0.192.in-addr.arpa.")));
+        let outside = crate::policy::reverse_name("2001:db8::1".parse().unwrap());
+        assert_eq!(d.reverse_target(&outside), None);
+        assert_eq!(d.reverse_target(&n("b.9.f.f.4.6.0.0.ip6.arpa.")), None, "not a whole address");
+    }
+
+    #[test]
+    fn reverse_answers_lead_with_the_cname_and_keep_failures() {
+        let q = n("1.0.2.0.0.0.0.c.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.b.9.f.f.4.6.0.0.ip6.arpa.");
+        let t = n("1.2.0.192.in-addr.arpa.");
+        let ptr = RRset::new(t.clone(), RType::PTR, 3600, vec![n("host.example.").wire().into()]);
+        let r = reverse_answer(&q, &t, &answer(AnswerKind::Positive, vec![ptr], vec![], 3600), 1100);
+        assert_eq!(r.answer.iter().map(|s| s.rtype).collect::<Vec<_>>(), vec![RType::CNAME, RType::PTR]);
+        assert_eq!(r.answer[0].owner, q);
+        assert_eq!(r.answer[1].ttl, 3500, "aged by the 100 s since it was stored");
+        assert!(!r.security.is_secure());
+        let failed = answer(AnswerKind::Failure, vec![], vec![], 60);
+        assert_eq!(reverse_answer(&q, &t, &failed, 1000).kind, AnswerKind::Failure);
     }
 
     fn answer(kind: AnswerKind, sets: Vec<RRset>, authority: Vec<RRset>, ttl: u64) -> Answer {

@@ -170,7 +170,16 @@ impl Server {
                 return;
             }
         };
-        let mut a = self.resolver.resolve(&qname, q.qtype).await;
+        // RFC 6147 §5.3.1: a PTR question for an address under the DNS64 prefix is
+        // answered through the IPv4 address's in-addr.arpa name.
+        let ptr_target = if q.qtype == RType::PTR { self.dns64.load_full().and_then(|d| d.reverse_target(&qname)) } else { None };
+        let mut a = match &ptr_target {
+            Some(t) => {
+                let ans = self.resolver.resolve(t, RType::PTR).await;
+                Arc::new(crate::dns64::reverse_answer(&qname, t, &ans, self.resolver.now()))
+            }
+            None => self.resolver.resolve(&qname, q.qtype).await,
+        };
         let now = self.resolver.now();
         let cd = q.header.has(tern_shared::wire::flags::CD);
         if q.qtype == RType::AAAA && !(cd && q.dnssec_ok()) {
