@@ -28,6 +28,13 @@ pub fn load_anchors(cfg: &Config, now: u64) -> Result<TrustAnchors> {
     if anchors.zone(&Name::root()).is_none() {
         anchors.add_builtin_root(now);
     }
+    for zone in anchors.zones() {
+        if let Some(why) = anchors.zone(zone).and_then(crate::resolve::anchor_unusable) {
+            // Not a refusal: the anchor is well formed, and failing closed below it is
+            // what it asks for; but every answer there will be SERVFAIL, so say so.
+            tracing::warn!(%zone, reason = %why, "trust anchor cannot be used (e.g. DSA, which RFC 8624 forbids validating): every answer at or below it will be SERVFAIL");
+        }
+    }
     Ok(anchors)
 }
 

@@ -139,7 +139,7 @@ impl Dns64 {
                 let mut aaaa = a.answer.iter().filter(|s| s.rtype == RType::AAAA).peekable();
                 aaaa.peek().is_some() && aaaa.all(|s| s.rdatas.iter().all(|rd| self.excluded(rd)))
             }
-            AnswerKind::NxDomain | AnswerKind::Failure => false,
+            AnswerKind::NxDomain | AnswerKind::Failure | AnswerKind::YxDomain => false,
         }
     }
 

@@ -249,6 +249,9 @@ pub enum AnswerKind {
     NoData,
     /// Resolution failed (SERVFAIL).
     Failure,
+    /// A DNAME applies to the name but substituting it makes a name longer than 255
+    /// octets (RFC 6672 §2.2): YXDOMAIN, with the DNAME as the answer.
+    YxDomain,
 }
 
 /// A complete answer to one question.

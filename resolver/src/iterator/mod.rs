@@ -19,6 +19,8 @@ pub enum Response {
         authority: Vec<RRset>,
         /// NXDOMAIN for the last name of the chain.
         nxdomain: bool,
+        /// YXDOMAIN: the chain ends at a DNAME whose substitution is too long.
+        yxdomain: bool,
         /// The AA bit.
         aa: bool,
     },
@@ -61,6 +63,19 @@ pub enum Lameness {
 /// True if `name` is `zone` or below it.
 fn within(name: &Name, zone: &Name) -> bool {
     name.is_subdomain_of(zone)
+}
+
+/// True if a scrubbed chain ends at a DNAME that cannot be applied: substituting its
+/// target into the name it covers exceeds 255 octets (RFC 6672 §2.2).
+pub fn dname_overflows(chain: &[RRset], qname: &Name) -> bool {
+    let Some(d) = chain.last().filter(|s| s.rtype == RType::DNAME) else { return false };
+    let Ok(target) = Name::from_wire(&d.rdatas[0]) else { return false };
+    // The name the DNAME was applied to: the question or the previous CNAME's target.
+    let covered = match chain.len() {
+        1 => Some(qname.clone()),
+        n => chain[n - 2].rdatas.first().and_then(|rd| Name::from_wire(rd).ok()),
+    };
+    covered.is_some_and(|c| c.is_subdomain_of(&d.owner) && c.replace_suffix(&d.owner, &target).is_err())
 }
 
 /// Keeps the answer RRsets that belong to the chain starting at `qname` (RFC 2181
@@ -130,10 +145,14 @@ pub fn classify(msg: &Message, zone: &Name, qname: &Name, qtype: RType, forwarde
     // lame server whatever its AA flag says.
     let upward_referral = all_authority.iter().any(|s| s.rtype == RType::NS && !within(&s.owner, &scope));
     let authority: Vec<RRset> = all_authority.into_iter().filter(|s| within(&s.owner, &scope)).collect();
+    let chain = scrub_chain(&answers, qname, qtype, &scope);
+    if rc == rcode::YXDOMAIN && dname_overflows(&chain, qname) {
+        // RFC 6672 §2.2: the server could not substitute; the DNAME it sent is the answer.
+        return Response::Answer { answer: chain, authority: Vec::new(), nxdomain: false, yxdomain: true, aa };
+    }
     if rc != rcode::NOERROR && rc != rcode::NXDOMAIN {
         return Response::Lame(Lameness::Rcode(rc));
     }
-    let chain = scrub_chain(&answers, qname, qtype, &scope);
     let negative_auth: Vec<RRset> = authority
         .iter()
         .filter(|s| matches!(s.rtype, RType::SOA | RType::NSEC | RType::NSEC3) || (s.rtype == RType::RRSIG))
@@ -141,7 +160,7 @@ pub fn classify(msg: &Message, zone: &Name, qname: &Name, qtype: RType, forwarde
         .collect();
     if !chain.is_empty() {
         // Wildcard answers carry NSEC/NSEC3 proofs in authority (RFC 4035 §3.1.3.3).
-        return Response::Answer { answer: chain, authority: negative_auth, nxdomain: rc == rcode::NXDOMAIN, aa };
+        return Response::Answer { answer: chain, authority: negative_auth, nxdomain: rc == rcode::NXDOMAIN, yxdomain: false, aa };
     }
     if rc == rcode::NXDOMAIN {
         return Response::NxDomain { authority: negative_auth };
@@ -226,6 +245,25 @@ mod tests {
         assert_eq!(chain.len(), 2);
         assert_eq!(chain[1].rtype, RType::CNAME);
         assert_eq!(&chain[1].rdatas[0][..], n("www.other.").wire());
+    }
+
+    #[test]
+    fn yxdomain_with_an_overflowing_dname_is_an_answer() {
+        // RFC 6672 §2.2: "too.long." under a DNAME to a 250-octet target cannot be
+        // substituted; the server says YXDOMAIN and sends the DNAME. The target is 253
+        // octets, as in Deckard's iter_dname_insec.
+        let (l63, l59) = ("x".repeat(63), "x".repeat(59));
+        let target: Name = format!("{l63}.{l63}.{l63}.{l59}.").parse().unwrap();
+        let dname = rec("long.", RType::DNAME, target.wire());
+        let mut msg = Message { answers: vec![dname.clone()], ..Default::default() };
+        msg.header.flags = flags::QR | flags::AA | rcode::YXDOMAIN;
+        match classify(&msg, &n("long."), &n("too.long."), RType::A, false) {
+            Response::Answer { answer, yxdomain: true, .. } => assert_eq!(answer.len(), 1),
+            other => panic!("{other:?}"),
+        }
+        // A name the DNAME can take (255 octets after substitution) is no YXDOMAIN.
+        assert!(!dname_overflows(&group(&[dname.clone()]), &n("a.long.")));
+        assert!(matches!(classify(&msg, &n("long."), &n("a.long."), RType::A, false), Response::Lame(Lameness::Rcode(6))));
     }
 
     #[test]

@@ -53,7 +53,7 @@ impl Resolver {
                     return Ok(Chain { answer, authority, kind: AnswerKind::Positive, last: target });
                 }
                 if seen.contains(&target) {
-                    return Err(ResolveError::ChainTooLong);
+                    return Err(ResolveError::Loop(answer));
                 }
                 seen.push(target.clone());
                 cur = target;
@@ -73,7 +73,7 @@ impl Resolver {
                 match target {
                     Some(t) => {
                         if seen.contains(&t) {
-                            return Err(ResolveError::ChainTooLong);
+                            return Err(ResolveError::Loop(answer));
                         }
                         seen.push(t.clone());
                         cur = t;
@@ -102,7 +102,7 @@ impl Resolver {
             // A CNAME back to a name already on the chain (itself included) is a loop:
             // no answer can be found (RFC 1034 §3.6.2), so SERVFAIL rather than the loop.
             if followed && (name == cur || seen.contains(&name)) {
-                return Err(ResolveError::ChainTooLong);
+                return Err(ResolveError::Loop(answer));
             }
             for set in &out.authority {
                 if !authority.contains(set) {
@@ -114,7 +114,7 @@ impl Resolver {
                 return Ok(Chain { answer, authority, kind: out.kind, last: name });
             }
             if seen.contains(&name) {
-                return Err(ResolveError::ChainTooLong);
+                return Err(ResolveError::Loop(answer));
             }
             seen.push(name.clone());
             cur = name;
@@ -281,6 +281,14 @@ impl Resolver {
         v
     }
 
+    /// True if the RRset cache holds a DNAME (not known bogus) at one of `qname`'s
+    /// ancestors with `from..=to` labels.
+    fn cached_dname_above(&self, qname: &Name, from: usize, to: usize) -> bool {
+        let now = self.now();
+        (from..=to.min(qname.label_count().saturating_sub(1)))
+            .any(|k| self.rrsets.get(&qname.suffix(k), RType::DNAME, now).is_some_and(|e| e.trust != Trust::Bogus))
+    }
+
     /// Iterates for one name from the closest delegation (or asks its forwarder).
     pub(super) async fn iterate(&self, qname: &Name, qtype: RType, ctx: &mut Ctx) -> Result<Outcome, ResolveError> {
         self.iterate_with(qname, qtype, ctx, true).await
@@ -308,6 +316,13 @@ impl Resolver {
                 _ => (qname.clone(), qtype),
             };
             let minimised_step = ask != *qname;
+            if minimised_step && self.cached_dname_above(qname, deleg.zone.label_count(), known) {
+                // A DNAME met earlier at a name this walk has passed redirects everything
+                // below it (RFC 6672 §2.3): no cut can lie under it, so ask the full name,
+                // which the DNAME answers.
+                minimise = false;
+                continue;
+            }
             if minimised_step {
                 // An intermediate name already known to exist without a cut (RFC 9156
                 // §3: cache what minimised queries taught) is not asked again.
@@ -418,6 +433,12 @@ impl Resolver {
                     }) {
                         minimise = false;
                     }
+                    // A NODATA without a SOA cannot be cached (RFC 2308 §5) and says little
+                    // about the name; it is the kind of reply §2.3 of RFC 9156 falls back
+                    // from: the server answered for the name, so ask it the full name.
+                    if !authority.iter().any(|s| s.rtype == RType::SOA) {
+                        minimise = false;
+                    }
                     let o = self.outcome(Vec::new(), authority, AnswerKind::NoData, now);
                     if o.expires > o.stored {
                         self.outcomes.insert(crate::cache::key(&ask, ask_type), Arc::new(o));
@@ -442,13 +463,18 @@ impl Resolver {
                     known += 1;
                     continue;
                 }
-                Response::Answer { answer, authority, nxdomain, aa: _ } => {
+                Response::Answer { answer, authority, nxdomain, yxdomain, aa: _ } => {
                     let rank = if aa { Rank::AnswerAuth } else { Rank::AnswerNonAuth };
-                    // Data iteration may need again (addresses, NS, keys) is always kept.
-                    for s in answer.iter().filter(|s| keep || matches!(s.rtype, RType::NS | RType::DS | RType::DNSKEY)) {
+                    // Data iteration may need again (addresses, NS, keys, and DNAMEs, which
+                    // end minimisation below them) is always kept.
+                    for s in answer.iter().filter(|s| keep || matches!(s.rtype, RType::NS | RType::DS | RType::DNSKEY | RType::DNAME)) {
                         self.rrsets.put(s.clone(), rank, Trust::Unchecked, now);
                     }
-                    let kind = if nxdomain { AnswerKind::NxDomain } else { AnswerKind::Positive };
+                    let kind = match (nxdomain, yxdomain) {
+                        (_, true) => AnswerKind::YxDomain,
+                        (true, _) => AnswerKind::NxDomain,
+                        _ => AnswerKind::Positive,
+                    };
                     return Ok(self.outcome(answer, authority, kind, now));
                 }
                 Response::NxDomain { authority } => return Ok(self.outcome(Vec::new(), authority, AnswerKind::NxDomain, now)),
@@ -523,15 +549,16 @@ impl Resolver {
                     match self.exchange(server, qname, qtype, deleg.recursive, ctx).await {
                         Ok(msg) => {
                             let rc = msg.rcode();
-                            if rc == rcode::NOERROR || rc == rcode::NXDOMAIN {
-                                // A reply that classifies as lame is tried against other servers.
-                                if let Response::Lame(Lameness::BadReferral | Lameness::Empty) =
-                                    classify(&msg, &deleg.zone, qname, qtype, deleg.recursive)
-                                {
-                                    last_lame = Some((msg, server));
-                                    continue;
+                            if rc == rcode::NOERROR || rc == rcode::NXDOMAIN || rc == rcode::YXDOMAIN {
+                                // A reply that classifies as lame is tried against other
+                                // servers; YXDOMAIN counts only with its DNAME (RFC 6672 §2.2).
+                                match classify(&msg, &deleg.zone, qname, qtype, deleg.recursive) {
+                                    Response::Lame(Lameness::BadReferral | Lameness::Empty | Lameness::Rcode(_)) => {
+                                        last_lame = Some((msg, server));
+                                        continue;
+                                    }
+                                    _ => return Ok((msg, server)),
                                 }
-                                return Ok((msg, server));
                             }
                             last_lame = Some((msg, server));
                         }

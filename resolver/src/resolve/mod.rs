@@ -19,6 +19,7 @@ mod aggressive;
 mod iterate;
 pub mod rollover;
 mod validate;
+pub use validate::anchor_unusable;
 
 use crate::cache::packet::PacketCache;
 use crate::cache::servers::Servers;
@@ -278,9 +279,14 @@ pub enum ResolveError {
     /// The work budget for the question ran out.
     #[error("resolution budget exhausted")]
     Budget,
-    /// A CNAME/DNAME chain was too long or looped.
-    #[error("CNAME chain too long or looping")]
+    /// A CNAME/DNAME chain was too long.
+    #[error("CNAME chain too long")]
     ChainTooLong,
+    /// A CNAME/DNAME chain came back to a name already on it; carries the chain as far
+    /// as it went, loop included, which the SERVFAIL shows the client (RFC 1034 §3.6.2:
+    /// loops are signalled as an error; the records say where it loops).
+    #[error("CNAME/DNAME loop")]
+    Loop(Vec<RRset>),
     /// Referrals looped or went too deep.
     #[error("referral loop or too many referrals at {0}")]
     Referrals(Name),
@@ -482,6 +488,16 @@ impl Resolver {
                 return a;
             }
         }
+        if self.settings.validate {
+            if let Some(b) = self.unusable_anchor(qname) {
+                let mut a = failure(now, (b.ede_code(), b.to_string()));
+                a.security = Security::Bogus(b);
+                a.expires = now + u64::from(self.settings.ttl.bogus);
+                let a = Arc::new(a);
+                self.answers.put(qname, qtype, a.clone());
+                return a;
+            }
+        }
         let chain = match self.chase(qname, qtype, &mut ctx).await {
             Ok(c) => c,
             Err(e) => {
@@ -489,7 +505,11 @@ impl Resolver {
                     self.counters.budget_exhausted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 }
                 tracing::debug!(%qname, %qtype, error = %e, "resolution failed");
-                let a = Arc::new(failure(now, e.ede()));
+                let mut a = failure(now, e.ede());
+                if let ResolveError::Loop(records) = e {
+                    a.answer = records;
+                }
+                let a = Arc::new(a);
                 // Remember failures briefly (RFC 9520 §3), so a dead zone is not hammered.
                 let mut cached = (*a).clone();
                 cached.expires = now + 5;
@@ -525,7 +545,7 @@ impl Resolver {
         }
         // The configured floor and caps apply to the answer as to every cached RRset.
         let mut ttl = match chain.kind {
-            AnswerKind::Positive => self.settings.ttl.positive(chain_ttl(&chain)),
+            AnswerKind::Positive | AnswerKind::YxDomain => self.settings.ttl.positive(chain_ttl(&chain)),
             _ => self.settings.ttl.negative(chain_ttl(&chain)),
         };
         if let Some(at) = self.nta_expiry(&chain, qname, now) {
@@ -542,6 +562,7 @@ impl Resolver {
         };
         let rc = match chain.kind {
             AnswerKind::NxDomain => rcode::NXDOMAIN,
+            AnswerKind::YxDomain => rcode::YXDOMAIN,
             _ => rcode::NOERROR,
         };
         // A positive answer's authority section carries only what proves it: the
@@ -551,7 +572,7 @@ impl Resolver {
             AnswerKind::Positive if chain.answer.iter().any(wildcard_expanded) => {
                 chain.authority.into_iter().filter(|s| matches!(s.rtype, RType::NSEC | RType::NSEC3)).collect()
             }
-            AnswerKind::Positive => Vec::new(),
+            AnswerKind::Positive | AnswerKind::YxDomain => Vec::new(),
             _ => chain.authority,
         };
         if security.is_secure() && chain.answer.is_empty() && matches!(chain.kind, AnswerKind::NxDomain | AnswerKind::NoData) {
@@ -672,7 +693,7 @@ pub struct Chain {
 /// negative answers: min(SOA TTL, SOA minimum)).
 fn chain_ttl(c: &Chain) -> u32 {
     let mut ttl = c.answer.iter().map(|s| s.ttl).min().unwrap_or(u32::MAX);
-    if c.kind != AnswerKind::Positive {
+    if !matches!(c.kind, AnswerKind::Positive | AnswerKind::YxDomain) {
         let soa = c.authority.iter().find(|s| s.rtype == RType::SOA);
         let neg = soa.map(|s| s.ttl.min(tern_shared::wire::record::soa_minimum(&s.rdatas[0]).unwrap_or(0))).unwrap_or(0);
         ttl = ttl.min(neg);

@@ -250,6 +250,25 @@ impl Resolver {
         Box::pin(async move { self.walk(name, false, ctx).await })
     }
 
+    /// The failure every answer at or below `name` gets when the closest configured trust
+    /// anchor above it can never be used: none of its DS or DNSKEY records has an
+    /// algorithm (and digest) this validator verifies. Known from the configuration
+    /// alone, so the resolver answers without asking upstream for data it would reject.
+    /// `None` under a negative trust anchor or an insecure forward zone.
+    pub(super) fn unusable_anchor(&self, name: &Name) -> Option<Bogus> {
+        let now = self.now();
+        if self.ntas.read().map(|n| n.covers(name, now)).unwrap_or(false) || self.insecure_forward(name) {
+            return None;
+        }
+        let a = self.anchors.read().unwrap_or_else(|p| p.into_inner());
+        let (zone, list) = a.for_zone(name)?;
+        let unusable = anchor_unusable(list)?;
+        Some(
+            Bogus::new(BogusReason::AnchorUnsupported { zone: zone.clone(), digest: unusable == InsecureReason::UnsupportedDigest })
+                .at(zone, RType::DNSKEY),
+        )
+    }
+
     /// Walks from the closest trust anchor down to `target`, one label at a time,
     /// asking the parent for DS at each step (RFC 4035 §5.2).
     async fn walk(&self, target: &Name, target_is_zone: bool, ctx: &mut Ctx) -> ZoneKeys {
@@ -467,7 +486,18 @@ impl Resolver {
         } else {
             validator::validate_dnskeys_with_ds(zone, &dnskey.rdata_refs(), &dnskey.sig_refs(), &ds, now as u32, &mut ctx.budget)
         };
-        let state = key_state(outcome);
+        let state = match key_state(outcome) {
+            // RFC 4035 §5.2 makes a zone insecure when its parent's signed DS names only
+            // algorithms the validator lacks. A configured anchor is different: the
+            // operator declared the zone signed, and passing its data unchecked would
+            // undo that silently, so it fails closed (as Knot Resolver does; Unbound
+            // ignores such an anchor). The daemon warns about such anchors at start.
+            ZoneKeys::Insecure(r @ (InsecureReason::UnsupportedAlgorithm | InsecureReason::UnsupportedDigest)) => ZoneKeys::Bogus(
+                Bogus::new(BogusReason::AnchorUnsupported { zone: zone.clone(), digest: r == InsecureReason::UnsupportedDigest })
+                    .at(zone, RType::DNSKEY),
+            ),
+            other => other,
+        };
         let ttl = match &state {
             ZoneKeys::Bogus(_) => self.settings.ttl.bogus,
             _ => dnskey.ttl.max(60),
@@ -484,6 +514,34 @@ enum Step {
     NotACut,
     /// The walk ends here with this state (insecure or bogus).
     Stop(ZoneKeys),
+}
+
+/// Why a trust point's anchors can never authenticate its keys, if they cannot: every
+/// anchor is a DS or DNSKEY of an algorithm [`validator::signature::dnskey_supported`] refuses, or a
+/// DS of an unsupported digest type (RFC 4035 §5.2 names both).
+pub fn anchor_unusable(list: &[tern_trust_anchors::Anchor]) -> Option<InsecureReason> {
+    use tern_shared::dnssec::{algorithm_supported, digest_supported};
+    use tern_shared::wire::record::DsView;
+    let mut alg_ok = false;
+    for a in list {
+        match &a.kind {
+            tern_trust_anchors::AnchorKind::Dnskey(rd) if validator::signature::dnskey_supported(rd) => return None,
+            tern_trust_anchors::AnchorKind::Dnskey(_) => {}
+            tern_trust_anchors::AnchorKind::Ds(rd) => {
+                let Some(ds) = DsView::parse(rd) else { continue };
+                if algorithm_supported(ds.algorithm) {
+                    if digest_supported(ds.digest_type) {
+                        return None;
+                    }
+                    alg_ok = true;
+                }
+            }
+        }
+    }
+    if list.is_empty() {
+        return None;
+    }
+    Some(if alg_ok { InsecureReason::UnsupportedDigest } else { InsecureReason::UnsupportedAlgorithm })
 }
 
 fn key_state(o: KeyOutcome) -> ZoneKeys {
@@ -509,4 +567,26 @@ fn synthesized_by(cname: &RRset, dnames: &[&RRset]) -> bool {
                 .and_then(|t| cname.owner.replace_suffix(&d.owner, &t).ok())
                 .is_some_and(|expect| cname.rdatas.len() == 1 && Name::from_wire(&cname.rdatas[0]).is_ok_and(|got| got == expect))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tern_trust_anchors::{Anchor, AnchorSource};
+
+    fn ds(alg: u8, digest_type: u8, digest_len: usize) -> Anchor {
+        let mut rd = vec![0x0b, 0x26, alg, digest_type];
+        rd.extend(std::iter::repeat_n(0xab, digest_len));
+        Anchor::ds(Name::root(), &rd, false, AnchorSource::BuiltIn).unwrap()
+    }
+
+    #[test]
+    fn anchor_with_only_dsa_or_unknown_digests_is_unusable() {
+        // Deckard's val_* scenarios anchor example.com with "DS 2854 3 1 ..." (DSA).
+        assert_eq!(anchor_unusable(&[ds(3, 1, 20)]), Some(InsecureReason::UnsupportedAlgorithm));
+        assert_eq!(anchor_unusable(&[ds(8, 200, 32)]), Some(InsecureReason::UnsupportedDigest));
+        // One usable anchor beside it is enough (RFC 4035 §5.1: any anchor may validate).
+        assert_eq!(anchor_unusable(&[ds(3, 1, 20), ds(8, 2, 32)]), None);
+        assert_eq!(anchor_unusable(&[ds(13, 2, 32)]), None);
+    }
 }

@@ -81,7 +81,9 @@ pub fn write_answer(q: &QueryView<'_>, a: &Answer, now: u64, limit: usize, udp_p
     let _ = w.question(q.qname, q.qtype, Class::IN);
     let after_q = w.mark();
     let mut truncated = false;
-    if rc != rcode::SERVFAIL {
+    // A bogus answer's records are withheld; a failure carries records only when they
+    // show why it failed (a CNAME/DNAME loop, RFC 1034 §3.6.2).
+    if rc != rcode::SERVFAIL || a.kind == AnswerKind::Failure {
         let age = now.saturating_sub(a.stored) as u32;
         let remaining = a.expires.saturating_sub(now) as u32;
         let ttl = |t: u32| t.saturating_sub(age).min(remaining);

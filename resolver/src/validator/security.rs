@@ -248,6 +248,17 @@ pub enum BogusReason {
     /// (RFC 4035 §5.4, RFC 5155 §8). EDE 12.
     #[error("denial of existence not proven: {0}")]
     DenialNotProven(ProofFailure),
+    /// A configured trust anchor names only algorithms (or digests) this validator cannot
+    /// verify, such as DSA, which RFC 8624 §3.1 forbids validating. The operator declared
+    /// the zone signed, so its data fails closed rather than passing unchecked. EDE 1
+    /// (or 2 for a digest).
+    #[error("trust anchor for {zone} has no algorithm or digest this validator supports")]
+    AnchorUnsupported {
+        /// The anchored zone.
+        zone: Name,
+        /// True when the algorithms are fine and only the DS digest types are unsupported.
+        digest: bool,
+    },
 }
 
 impl BogusReason {
@@ -263,6 +274,8 @@ impl BogusReason {
             BogusReason::RrsigsMissing => ede::RRSIGS_MISSING,
             BogusReason::NoZoneKeyBit { .. } => ede::NO_ZONE_KEY_BIT,
             BogusReason::DenialNotProven(_) => ede::NSEC_MISSING,
+            BogusReason::AnchorUnsupported { digest: false, .. } => ede::UNSUPPORTED_DNSKEY_ALGORITHM,
+            BogusReason::AnchorUnsupported { digest: true, .. } => ede::UNSUPPORTED_DS_DIGEST,
             BogusReason::EmptyDsSet
             | BogusReason::KeyRevoked { .. }
             | BogusReason::BadProtocol { .. }
@@ -292,7 +305,8 @@ impl BogusReason {
             BogusReason::RrsigsMissing
             | BogusReason::EmptyDsSet
             | BogusReason::DenialNotProven(_)
-            | BogusReason::KeysUnavailable { .. } => 0,
+            | BogusReason::KeysUnavailable { .. }
+            | BogusReason::AnchorUnsupported { .. } => 0,
         }
     }
 }

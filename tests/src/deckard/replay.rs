@@ -522,7 +522,10 @@ async fn play(sc: &Arc<Scenario>, qmin: bool) -> Result<(), String> {
         allow_from: arc_swap::ArcSwap::from_pointee(vec!["0.0.0.0/0".parse().unwrap(), "::/0".parse().unwrap()]),
         policy: arc_swap::ArcSwap::from_pointee(mods.policy.unwrap_or_default()),
         dns64: arc_swap::ArcSwapOption::new(mods.dns64.map(Arc::new)),
-        udp_payload: 1232,
+        // Deckard runs Knot Resolver, which answers a client over UDP up to the size the
+        // client advertised (4096 here); `server.udp_payload = 4096` is tern's setting
+        // for that. Tern's default stays 1232 (DNS Flag Day 2020).
+        udp_payload: 4096,
         tcp_idle: Duration::from_secs(10),
         shutdown: Default::default(),
         stats: ServerStats::default(),
