@@ -28,6 +28,8 @@ fn server() -> &'static (Arc<Server>, tokio::runtime::Runtime) {
             validate: true,
             aggressive_nsec: true,
             qname_minimisation: true,
+            harden_glue: true,
+            minimal_responses: true,
             upstream_ipv6: true,
             query_timeout: Duration::from_millis(100),
             resolution_timeout: Duration::from_millis(300),

@@ -142,6 +142,10 @@ pub struct ServerSpec {
     pub allow_from: Vec<String>,
     /// Largest UDP response and the payload size we advertise upstream.
     pub udp_payload: u16,
+    /// Leave out what a response does not need (Unbound's `minimal-responses`). Off:
+    /// negative answers and wildcard expansions also carry the zone's NS RRset from the
+    /// authority section of the authoritative response, as older resolvers do.
+    pub minimal_responses: bool,
     /// TCP idle timeout.
     pub tcp_idle_timeout: String,
     /// Directory for state (RFC 5011 anchors).
@@ -161,6 +165,7 @@ impl Default for ServerSpec {
             threads: Threads::Auto,
             allow_from: DEFAULT_ALLOW_FROM.iter().map(|s| s.to_string()).collect(),
             udp_payload: DEFAULT_UDP_PAYLOAD,
+            minimal_responses: true,
             tcp_idle_timeout: "10s".into(),
             data_dir: None,
             metrics: None,
@@ -237,6 +242,10 @@ pub struct IteratorSpec {
     pub root_hints: Option<String>,
     /// QNAME minimisation (RFC 9156).
     pub qname_minimisation: bool,
+    /// Use only glue inside the delegating zone (RFC 2181 §5.4.1). Off: addresses a
+    /// referral carries for name servers outside that zone reach the delegated zone too
+    /// (Unbound's `harden-glue: no`); they are never cached as those names' addresses.
+    pub harden_glue: bool,
     /// Query authoritative servers over IPv6 too (off on hosts without IPv6 routes, so
     /// no time is lost on AAAA-only server addresses).
     pub upstream_ipv6: bool,
@@ -255,6 +264,7 @@ impl Default for IteratorSpec {
         IteratorSpec {
             root_hints: None,
             qname_minimisation: true,
+            harden_glue: true,
             upstream_ipv6: true,
             query_timeout: "1500ms".into(),
             resolution_timeout: "10s".into(),
@@ -353,6 +363,10 @@ pub struct Config {
     pub root_hints: Option<PathBuf>,
     /// QNAME minimisation.
     pub qname_minimisation: bool,
+    /// Only in-zone glue (see [`IteratorSpec::harden_glue`]).
+    pub harden_glue: bool,
+    /// Minimal responses (see [`ServerSpec::minimal_responses`]).
+    pub minimal_responses: bool,
     /// Query authoritative servers over IPv6 too.
     pub upstream_ipv6: bool,
     /// Upstream timeout.
@@ -653,6 +667,8 @@ impl Spec {
             negative_trust_anchors,
             root_hints: it.root_hints.as_ref().map(path),
             qname_minimisation: it.qname_minimisation,
+            harden_glue: it.harden_glue,
+            minimal_responses: s.minimal_responses,
             upstream_ipv6: it.upstream_ipv6,
             query_timeout,
             resolution_timeout,

@@ -63,6 +63,8 @@ fn cache_hits_allocate_nothing() {
         validate: true,
         aggressive_nsec: true,
         qname_minimisation: true,
+        harden_glue: true,
+        minimal_responses: true,
         upstream_ipv6: true,
         query_timeout: Duration::from_millis(100),
         resolution_timeout: Duration::from_secs(1),

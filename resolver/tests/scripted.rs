@@ -38,24 +38,7 @@ impl Transport for Scripted {
     fn exchange(&self, _server: SocketAddr, query: Vec<u8>, _tcp: bool, _t: Duration) -> Exchange {
         self.count.fetch_add(1, Ordering::Relaxed);
         let q = Message::parse(&query).expect("the resolver sends valid queries");
-        let reply = (self.script)(&q).map(|(rc, aa, answer, authority)| {
-            let mut buf = Vec::new();
-            let f = flags::QR | if aa { flags::AA } else { 0 } | rc;
-            let mut w = MessageWriter::new(&mut buf, 65535, Header { id: q.header.id, flags: f, ..Default::default() });
-            let qq = &q.questions[0];
-            w.question(qq.name.wire(), qq.qtype, qq.qclass).unwrap();
-            for r in &answer {
-                w.record(Section::Answer, r).unwrap();
-            }
-            for r in &authority {
-                w.record(Section::Authority, r).unwrap();
-            }
-            if q.edns.is_some() {
-                w.opt(1232, rc, true, None);
-            }
-            w.finish();
-            buf
-        });
+        let reply = (self.script)(&q).map(|(rc, aa, answer, authority)| write_reply(&q, (rc, aa, answer, authority, Vec::new())));
         Box::pin(async move { reply.ok_or(tern_resolver::upstream::TransportError::Timeout) })
     }
 }
@@ -65,6 +48,8 @@ fn settings(validate: bool) -> Settings {
         validate,
         aggressive_nsec: true,
         qname_minimisation: false,
+        harden_glue: true,
+        minimal_responses: true,
         upstream_ipv6: true,
         query_timeout: Duration::from_millis(200),
         resolution_timeout: Duration::from_secs(5),
@@ -259,4 +244,121 @@ fn qname_minimisation_falls_back_to_the_full_name_on_servers_that_refuse_it() {
     let a = rt().block_on(r.resolve(&n("a.b.example."), RType::TXT));
     assert_eq!(a.kind, AnswerKind::Positive, "{a:?}");
     assert_eq!(&a.answer[0].rdatas[0][..], b"\x02ok");
+}
+
+/// A non-validating resolver over `transport`, its settings changed by `tweak`.
+fn unvalidating(tweak: impl FnOnce(&mut Settings), transport: Arc<dyn Transport>) -> Arc<Resolver> {
+    let clock = Arc::new(FakeClock(AtomicU64::new(1_800_000_000_000)));
+    let mut s = settings(false);
+    tweak(&mut s);
+    Arc::new(Resolver::new(s, 10_000, hints(), TrustAnchors::new(), Default::default(), transport, clock))
+}
+
+fn soa(zone: &str, minimum: u32) -> Record {
+    let rd =
+        tern_shared::wire::record::Soa { mname: n("ns.test."), rname: n("h.test."), serial: 1, refresh: 1, retry: 1, expire: 1, minimum }
+            .to_rdata();
+    Record::new(n(zone), RType::SOA, 300, rd)
+}
+
+#[test]
+fn negative_answers_carry_the_zone_ns_only_when_responses_are_not_minimal() {
+    // RFC 2308 §2.1 type 2: the authority section holds the SOA and the zone's NS RRset.
+    let script = || Scripted {
+        script: Box::new(|q| {
+            let qq = &q.questions[0];
+            let ns = Record::new(n("."), RType::NS, 300, n("ns.test.").wire().to_vec());
+            (qq.name == n("nx.example.")).then(|| (rcode::NXDOMAIN, true, vec![], vec![soa(".", 300), ns]))
+        }),
+        count: AtomicUsize::new(0),
+    };
+    for minimal in [true, false] {
+        let r = unvalidating(|s| s.minimal_responses = minimal, Arc::new(script()));
+        let a = rt().block_on(r.resolve(&n("nx.example."), RType::A));
+        assert_eq!(a.kind, AnswerKind::NxDomain, "{a:?}");
+        let types: Vec<RType> = a.authority.iter().map(|s| s.rtype).collect();
+        let expected = if minimal { vec![RType::SOA] } else { vec![RType::SOA, RType::NS] };
+        assert_eq!(types, expected, "minimal_responses = {minimal}");
+    }
+}
+
+/// One reply: rcode, AA, answer, authority, additional.
+type Reply = (u16, bool, Vec<Record>, Vec<Record>, Vec<Record>);
+
+/// The wire form of the reply `r` to `q` (with an OPT record if `q` had one).
+fn write_reply(q: &Message, (rc, aa, answer, authority, additional): Reply) -> Vec<u8> {
+    let mut buf = Vec::new();
+    let f = flags::QR | if aa { flags::AA } else { 0 } | rc;
+    let mut w = MessageWriter::new(&mut buf, 65535, Header { id: q.header.id, flags: f, ..Default::default() });
+    let qq = &q.questions[0];
+    w.question(qq.name.wire(), qq.qtype, qq.qclass).unwrap();
+    for (section, records) in [(Section::Answer, &answer), (Section::Authority, &authority), (Section::Additional, &additional)] {
+        for r in records {
+            w.record(section, r).unwrap();
+        }
+    }
+    if q.edns.is_some() {
+        w.opt(1232, rc, true, None);
+    }
+    w.finish();
+    buf
+}
+
+/// The script of a [`ByServer`] transport.
+type ServerScript = dyn Fn(SocketAddr, &Message) -> Option<Reply> + Send + Sync;
+
+/// Answers by server address and question.
+struct ByServer(Box<ServerScript>);
+
+impl Transport for ByServer {
+    fn exchange(&self, server: SocketAddr, query: Vec<u8>, _tcp: bool, _t: Duration) -> Exchange {
+        let q = Message::parse(&query).expect("the resolver sends valid queries");
+        let reply = (self.0)(server, &q).map(|r| write_reply(&q, r));
+        Box::pin(async move { reply.ok_or(tern_resolver::upstream::TransportError::Timeout) })
+    }
+}
+
+#[test]
+fn glue_from_outside_the_parent_breaks_a_cycle_only_without_harden_glue() {
+    // example.com is served by ns.example.net and example.net by ns.example.com; each
+    // parent (com, net) sends the other's address as glue it has no authority for
+    // (Deckard's iter_cycle_noh). Hardened, the names cannot be resolved: SERVFAIL.
+    let a = |owner: &str, ip: [u8; 4]| Record::new(n(owner), RType::A, 300, ip.to_vec());
+    let ns = |owner: &str, target: &str| Record::new(n(owner), RType::NS, 300, n(target).wire().to_vec());
+    let net = || {
+        ByServer(Box::new(move |server, q| {
+            let qq = &q.questions[0];
+            let name = &qq.name;
+            let under = |z: &str| name.is_subdomain_of(&n(z));
+            match server.ip().to_string().as_str() {
+                // The root (the hint ns.test.): delegates com. and net.
+                "192.0.2.53" if under("com.") => Some((0, false, vec![], vec![ns("com.", "c.test.")], vec![a("c.test.", [192, 0, 2, 30])])),
+                "192.0.2.53" if under("net.") => Some((0, false, vec![], vec![ns("net.", "e.test.")], vec![a("e.test.", [192, 0, 2, 31])])),
+                "192.0.2.30" if under("example.com.") => {
+                    Some((0, false, vec![], vec![ns("example.com.", "ns.example.net.")], vec![a("ns.example.net.", [192, 0, 2, 1])]))
+                }
+                "192.0.2.31" if under("example.net.") => {
+                    Some((0, false, vec![], vec![ns("example.net.", "ns.example.com.")], vec![a("ns.example.com.", [192, 0, 2, 2])]))
+                }
+                "192.0.2.1" if *name == n("www.example.com.") && qq.qtype == RType::A => {
+                    Some((0, true, vec![a("www.example.com.", [192, 0, 2, 80])], vec![], vec![]))
+                }
+                "192.0.2.1" => Some((0, true, vec![], vec![soa("example.com.", 300)], vec![])),
+                _ => None,
+            }
+        }))
+    };
+    for harden in [true, false] {
+        let r = unvalidating(|s| s.harden_glue = harden, Arc::new(net()));
+        let ans = rt().block_on(r.resolve(&n("www.example.com."), RType::A));
+        if harden {
+            assert_eq!(ans.kind, AnswerKind::Failure, "{ans:?}");
+        } else {
+            assert_eq!(ans.kind, AnswerKind::Positive, "{ans:?}");
+            assert_eq!(&ans.answer[0].rdatas[0][..], &[192, 0, 2, 80]);
+            // The foreign glue reached the zone but is not ns.example.net's address.
+            let ns_a = rt().block_on(r.resolve(&n("ns.example.net."), RType::A));
+            assert_ne!(ns_a.kind, AnswerKind::Positive, "{ns_a:?}");
+        }
+    }
 }

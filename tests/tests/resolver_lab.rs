@@ -209,6 +209,12 @@ fn lab_cases_pass_and_agree_with_unbound() {
     let cd = query(tern_addr, "www.wrongkey.test.", RType::A, Q { cd: true, ..Q::rd_dnssec() });
     assert_eq!((cd.rcode(), cd.flag(flags::AD)), (rcode::NOERROR, false));
     assert_eq!(cd.answers(RType::A), vec!["127.100.7.1"]);
+    // CD=1 on secure data: AD stays set for data the resolver validated (RFC 4035 §3.2.3),
+    // as Unbound (asked here) and PowerDNS Recursor do; Knot Resolver clears it.
+    let ub_cd = query(ub_addr, "www.sec.test.", RType::A, Q { cd: true, ..Q::rd_dnssec() });
+    let cd = query(tern_addr, "www.sec.test.", RType::A, Q { cd: true, ..Q::rd_dnssec() });
+    assert_eq!((cd.rcode(), cd.flag(flags::AD)), (ub_cd.rcode(), ub_cd.flag(flags::AD)), "{} vs unbound {}", cd.summary(), ub_cd.summary());
+    assert!(cd.flag(flags::AD));
     tern.stop();
     ub.stop();
 }

@@ -32,6 +32,9 @@ pub enum Response {
         ns: RRset,
         /// Addresses for NS names inside the queried zone.
         glue: Vec<RRset>,
+        /// Addresses for NS names outside the queried zone: not the zone's to give
+        /// (RFC 2181 §5.4.1), used only where `harden_glue` is off.
+        foreign_glue: Vec<RRset>,
         /// DS RRset and NSEC/NSEC3 no-DS proofs from the parent.
         security: Vec<RRset>,
     },
@@ -153,9 +156,12 @@ pub fn classify(msg: &Message, zone: &Name, qname: &Name, qtype: RType, forwarde
     if rc != rcode::NOERROR && rc != rcode::NXDOMAIN {
         return Response::Lame(Lameness::Rcode(rc));
     }
+    // The zone's own NS RRset (at the zone asked) rides along: RFC 2308 §2.1-2.2 type 2
+    // negative responses carry it beside the SOA; the caller keeps it only for
+    // non-minimal responses.
     let negative_auth: Vec<RRset> = authority
         .iter()
-        .filter(|s| matches!(s.rtype, RType::SOA | RType::NSEC | RType::NSEC3) || (s.rtype == RType::RRSIG))
+        .filter(|s| matches!(s.rtype, RType::SOA | RType::NSEC | RType::NSEC3 | RType::RRSIG) || (s.rtype == RType::NS && s.owner == *zone))
         .cloned()
         .collect();
     if !chain.is_empty() {
@@ -170,20 +176,18 @@ pub fn classify(msg: &Message, zone: &Name, qname: &Name, qtype: RType, forwarde
         let is_down = ns.owner != *zone && within(&ns.owner, zone) && within(qname, &ns.owner);
         if is_down {
             let child = ns.owner.clone();
-            let glue = group(&msg.additional)
+            let (glue, foreign_glue): (Vec<RRset>, Vec<RRset>) = group(&msg.additional)
                 .into_iter()
                 .filter(|s| {
-                    matches!(s.rtype, RType::A | RType::AAAA)
-                        && within(&s.owner, &scope)
-                        && ns.rdatas.iter().any(|t| Name::from_wire(t).is_ok_and(|t| t == s.owner))
+                    matches!(s.rtype, RType::A | RType::AAAA) && ns.rdatas.iter().any(|t| Name::from_wire(t).is_ok_and(|t| t == s.owner))
                 })
-                .collect();
+                .partition(|s| within(&s.owner, &scope));
             let security = authority
                 .iter()
                 .filter(|s| (s.rtype == RType::DS && s.owner == child) || matches!(s.rtype, RType::NSEC | RType::NSEC3))
                 .cloned()
                 .collect();
-            return Response::Referral { child, ns: ns.clone(), glue, security };
+            return Response::Referral { child, ns: ns.clone(), glue, foreign_glue, security };
         }
         if !aa && !authority.iter().any(|s| s.rtype == RType::SOA) {
             return Response::Lame(Lameness::BadReferral);
@@ -262,7 +266,7 @@ mod tests {
             other => panic!("{other:?}"),
         }
         // A name the DNAME can take (255 octets after substitution) is no YXDOMAIN.
-        assert!(!dname_overflows(&group(&[dname.clone()]), &n("a.long.")));
+        assert!(!dname_overflows(&group(std::slice::from_ref(&dname)), &n("a.long.")));
         assert!(matches!(classify(&msg, &n("long."), &n("a.long."), RType::A, false), Response::Lame(Lameness::Rcode(6))));
     }
 

@@ -33,6 +33,15 @@ pub(super) struct Delegation {
     pub forward: bool,
 }
 
+/// The address in an A or AAAA RDATA.
+fn rdata_ip(rd: &[u8]) -> Option<IpAddr> {
+    match rd.len() {
+        4 => Some(IpAddr::from(<[u8; 4]>::try_from(rd).ok()?)),
+        16 => Some(IpAddr::from(<[u8; 16]>::try_from(rd).ok()?)),
+        _ => None,
+    }
+}
+
 type BoxFut<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 impl Resolver {
@@ -269,13 +278,7 @@ impl Resolver {
         let mut v = Vec::new();
         for t in [RType::A, RType::AAAA] {
             if let Some(e) = self.rrsets.get(n, t, now).filter(|e| e.trust != Trust::Bogus) {
-                for rd in &e.rrset.rdatas {
-                    match rd.len() {
-                        4 => v.push(IpAddr::from(<[u8; 4]>::try_from(&rd[..]).expect("4"))),
-                        16 => v.push(IpAddr::from(<[u8; 16]>::try_from(&rd[..]).expect("16"))),
-                        _ => {}
-                    }
-                }
+                v.extend(e.rrset.rdatas.iter().filter_map(|rd| rdata_ip(rd)));
             }
         }
         v
@@ -358,7 +361,7 @@ impl Resolver {
                 continue;
             }
             match class {
-                Response::Referral { child, ns, glue, security } => {
+                Response::Referral { child, ns, glue, foreign_glue, security } => {
                     if deleg.forward && !deleg.recursive {
                         // A stub zone target delegating further: follow it like iteration.
                     }
@@ -395,7 +398,16 @@ impl Resolver {
                         }
                     }
                     let servers = ns.rdatas.iter().filter_map(|rd| Name::from_wire(rd).ok()).map(|n| {
-                        let a = self.cached_addrs(&n, now);
+                        let mut a = self.cached_addrs(&n, now);
+                        if !self.settings.harden_glue {
+                            // Glue from outside the parent's zone, for this delegation
+                            // only: the parent already chose the child's servers, so it
+                            // gains nothing by naming their addresses too; the addresses
+                            // are not cached as the names' own.
+                            for g in foreign_glue.iter().filter(|g| g.owner == n) {
+                                a.extend(g.rdatas.iter().filter_map(|rd| rdata_ip(rd)));
+                            }
+                        }
                         (n, a)
                     });
                     known = child.label_count();
@@ -484,7 +496,11 @@ impl Resolver {
         Err(ResolveError::Referrals(deleg.zone))
     }
 
-    fn outcome(&self, answer: Vec<RRset>, authority: Vec<RRset>, kind: AnswerKind, now: u64) -> Outcome {
+    fn outcome(&self, answer: Vec<RRset>, mut authority: Vec<RRset>, kind: AnswerKind, now: u64) -> Outcome {
+        // The zone's NS RRset is kept for non-minimal negative answers only.
+        if self.settings.minimal_responses || !matches!(kind, AnswerKind::NxDomain | AnswerKind::NoData) {
+            authority.retain(|s| s.rtype != RType::NS);
+        }
         let mut ttl = answer.iter().map(|s| s.ttl).min().unwrap_or(u32::MAX);
         if kind != AnswerKind::Positive {
             let neg = authority

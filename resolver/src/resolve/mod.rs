@@ -133,6 +133,11 @@ pub struct Settings {
     pub aggressive_nsec: bool,
     /// QNAME minimisation.
     pub qname_minimisation: bool,
+    /// Only in-zone glue (RFC 2181 §5.4.1); off: out-of-zone glue reaches the delegated
+    /// zone too, never cached.
+    pub harden_glue: bool,
+    /// Minimal responses; off: the zone's NS RRset in negative and wildcard answers.
+    pub minimal_responses: bool,
     /// Query authoritative servers over IPv6 too (forward targets are always used).
     pub upstream_ipv6: bool,
     /// Upstream query timeout (upper bound; SRTT lowers it).
@@ -174,6 +179,8 @@ impl Settings {
             validate: c.validate,
             aggressive_nsec: c.aggressive_nsec,
             qname_minimisation: c.qname_minimisation,
+            harden_glue: c.harden_glue,
+            minimal_responses: c.minimal_responses,
             upstream_ipv6: c.upstream_ipv6,
             query_timeout: c.query_timeout,
             resolution_timeout: c.resolution_timeout,

@@ -478,6 +478,8 @@ mod tests {
             validate: true,
             aggressive_nsec: true,
             qname_minimisation: true,
+            harden_glue: true,
+            minimal_responses: true,
             upstream_ipv6: true,
             query_timeout: Duration::from_millis(200),
             resolution_timeout: Duration::from_secs(2),

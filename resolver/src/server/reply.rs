@@ -94,7 +94,7 @@ pub fn write_answer(q: &QueryView<'_>, a: &Answer, now: u64, limit: usize, udp_p
                 if section == Section::Authority && !do_bit && matches!(set.rtype, RType::NSEC | RType::NSEC3) {
                     continue;
                 }
-                if section == Section::Authority && set.rtype != RType::SOA && !matches!(set.rtype, RType::NSEC | RType::NSEC3) {
+                if section == Section::Authority && !matches!(set.rtype, RType::SOA | RType::NS | RType::NSEC | RType::NSEC3) {
                     continue;
                 }
                 if section == Section::Authority && a.kind == AnswerKind::Positive && !do_bit {

@@ -323,7 +323,7 @@ fn config_value<'a>(sc: &'a Scenario, key: &str) -> Vec<&'a str> {
 }
 
 fn on(v: &str) -> bool {
-    matches!(v.trim().to_ascii_lowercase().as_str(), "yes" | "true" | "on" | "1")
+    matches!(v.trim().trim_matches('"').to_ascii_lowercase().as_str(), "yes" | "true" | "on" | "1")
 }
 
 /// Seconds since the epoch for Deckard's `YYYYMMDDHHMMSS` (UTC).
@@ -445,6 +445,10 @@ fn resolver(sc: &Scenario, qmin: bool, net: Arc<ScriptedNet>, clock: Arc<Scenari
     settings.validate = true;
     settings.qname_minimisation = qmin;
     settings.upstream_ipv6 = config_value(sc, "do-ip6").first().is_none_or(|v| on(v));
+    settings.harden_glue = config_value(sc, "harden-glue").first().is_none_or(|v| on(v));
+    // Knot Resolver, which Deckard runs, passes the zone's NS RRset on with negative
+    // answers (RFC 2308 §2.1 type 2); tern does with `server.minimal_responses = false`.
+    settings.minimal_responses = false;
     if config_value(sc, "do-not-query-localhost").first().is_none_or(|v| on(v)) {
         settings.do_not_query.push("127.0.0.0/8".parse().unwrap());
         settings.do_not_query.push("::1/128".parse().unwrap());
