@@ -116,6 +116,15 @@ pub fn serve_until(
         bail!("validation is on but there is no trust anchor (check the files, or the clock: the built-in root anchors start in 2017)");
     }
     let mut ntas = NtaSet::new();
+    if let Some(path) = nta_file(&cfg) {
+        // NTAs added at run time outlive a restart until they expire (RFC 7646 §2 keeps
+        // them temporary; a restart should not end one early and break the zone again).
+        let saved = NtaSet::load(&path, clock.now()).with_context(|| format!("reading {}", path.display()))?;
+        for (n, at) in saved.iter() {
+            tracing::info!(name = %n, expires = %tern_trust_anchors::time::fmt_utc(at), "negative trust anchor restored");
+            ntas.add(n.clone(), at);
+        }
+    }
     for n in &cfg.negative_trust_anchors {
         ntas.add(n.clone(), u64::MAX);
     }
@@ -197,6 +206,7 @@ pub fn serve_until(
             let server = server.clone();
             let maintainer = maintainer.clone();
             let reload = reload.clone();
+            let nta_path = nta_file(&cfg);
             let handler: control::Handler = Arc::new(move |req: Request| {
                 if (req.method.as_str(), req.path.as_str()) == ("POST", "/reload") {
                     return match reload.run(&server) {
@@ -204,7 +214,7 @@ pub fn serve_until(
                         Err(e) => Response::error(400, format!("configuration not reloaded, previous one kept: {e:#}\n")),
                     };
                 }
-                control_request(&req, &server, maintainer.as_deref())
+                control_request(&req, &server, maintainer.as_deref(), nta_path.as_deref())
             });
             tokio::spawn(control::serve(l, cfg.control_api_key.clone(), handler));
         }
@@ -256,7 +266,31 @@ fn start_rollover(resolver: &Resolver, cfg: &Config) -> Result<TrustMaintainer> 
     Ok(m)
 }
 
-fn control_request(req: &Request, server: &Server, maintainer: Option<&TrustMaintainer>) -> Response {
+/// Where NTAs added at run time are kept: `negative-trust-anchors.toml` in the data
+/// directory, if there is one.
+fn nta_file(cfg: &Config) -> Option<std::path::PathBuf> {
+    cfg.data_dir.as_ref().map(|d| d.join("negative-trust-anchors.toml"))
+}
+
+/// Writes the NTAs added at run time (the configured ones, which never expire, stay in
+/// the configuration) to `path`; a failure is logged and returned as a note for the
+/// operator, the NTAs in force are unchanged.
+fn save_ntas(r: &crate::resolve::Resolver, path: Option<&std::path::Path>) -> String {
+    let Some(path) = path else { return String::new() };
+    let mut runtime = NtaSet::new();
+    for (n, at) in r.ntas.read().unwrap_or_else(|p| p.into_inner()).iter().filter(|(_, at)| *at != u64::MAX) {
+        runtime.add(n.clone(), at);
+    }
+    match runtime.save(path) {
+        Ok(()) => String::new(),
+        Err(e) => {
+            tracing::warn!(error = %e, "negative trust anchors not saved: they end at a restart");
+            format!("warning: not saved ({e}); it ends at a restart\n")
+        }
+    }
+}
+
+fn control_request(req: &Request, server: &Server, maintainer: Option<&TrustMaintainer>, nta_path: Option<&std::path::Path>) -> Response {
     let r = &server.resolver;
     let name_param = |req: &Request| -> Result<Name, Response> {
         let n = req.param("name").ok_or_else(|| Response::error(400, "missing name\n"))?;
@@ -300,7 +334,8 @@ fn control_request(req: &Request, server: &Server, maintainer: Option<&TrustMain
                     Ok(until) => {
                         drop(ntas);
                         r.flush(&n);
-                        Response::ok(format!("negative trust anchor {n} until {}\n", tern_trust_anchors::time::fmt_utc(until)))
+                        let note = save_ntas(r, nta_path);
+                        Response::ok(format!("negative trust anchor {n} until {}\n{note}", tern_trust_anchors::time::fmt_utc(until)))
                     }
                     Err(e) => Response::error(400, format!("{e}\n")),
                 }
@@ -312,7 +347,8 @@ fn control_request(req: &Request, server: &Server, maintainer: Option<&TrustMain
                 let removed = r.ntas.write().map(|mut s| s.remove(&n)).unwrap_or(false);
                 r.flush(&n);
                 if removed {
-                    Response::ok(format!("removed {n}\n"))
+                    let note = save_ntas(r, nta_path);
+                    Response::ok(format!("removed {n}\n{note}"))
                 } else {
                     Response::error(404, format!("no negative trust anchor {n}\n"))
                 }

@@ -536,33 +536,35 @@ fn secure_zone(name: &str, data: &Path) -> String {
     ds
 }
 
+/// tern-auth serving example.com. signed with one key set, and the resolver arguments
+/// that forward it with the DS of another set as its anchor: every answer is bogus.
+fn bogus_example_com(dir: &Path) -> (Auth, Vec<String>) {
+    let zone = dir.join("example.com.zone");
+    std::fs::copy(fixtures().join("example.com.zone"), &zone).unwrap();
+    secure_zone("example.com.", &dir.join("auth-data"));
+    let wrong_ds = secure_zone("example.com.", &dir.join("other-keys"));
+    let anchor = dir.join("wrong.ds");
+    std::fs::write(&anchor, wrong_ds).unwrap();
+    let auth = start_auth(dir, &[("example.com.", &zone)], &[]);
+    let args = vec![
+        "--config".into(),
+        quick_config(dir).display().to_string(),
+        "--forward-zone".into(),
+        format!("example.com.={}", auth.addr),
+        "--trust-anchor".into(),
+        anchor.display().to_string(),
+        "--root-hints".into(),
+        dead_hints(dir).display().to_string(),
+    ];
+    (auth, args)
+}
+
 #[test]
 fn nta_makes_a_bogus_zone_insecure_until_it_expires() {
     let dir = scratch();
-    let zone = dir.path().join("example.com.zone");
-    std::fs::copy(fixtures().join("example.com.zone"), &zone).unwrap();
-    // Served signed with one key set, anchored with the DS of another: bogus.
-    secure_zone("example.com.", &dir.path().join("auth-data"));
-    let wrong_ds = secure_zone("example.com.", &dir.path().join("other-keys"));
-    let anchor = dir.path().join("wrong.ds");
-    std::fs::write(&anchor, wrong_ds).unwrap();
-    let auth = start_auth(dir.path(), &[("example.com.", &zone)], &[]);
-    let clock = TestClock::new(dir.path());
-    let mut clock = clock;
-    let r = start_resolver(
-        dir.path(),
-        &clock,
-        &[
-            "--config".into(),
-            quick_config(dir.path()).display().to_string(),
-            "--forward-zone".into(),
-            format!("example.com.={}", auth.addr),
-            "--trust-anchor".into(),
-            anchor.display().to_string(),
-            "--root-hints".into(),
-            dead_hints(dir.path()).display().to_string(),
-        ],
-    );
+    let (_auth, args) = bogus_example_com(dir.path());
+    let mut clock = TestClock::new(dir.path());
+    let r = start_resolver(dir.path(), &clock, &args);
     for _ in 0..2 {
         let b = ask(&r, "www.example.com.", RType::A);
         assert_eq!(b.rcode(), rcode::SERVFAIL, "bogus before the NTA: {}\n{}", b.summary(), r.proc.log_text());
@@ -593,6 +595,33 @@ fn nta_makes_a_bogus_zone_insecure_until_it_expires() {
     assert!(!ask(&r, "www.example.com.", RType::A).flag(flags::AD));
     assert_eq!(ask(&r, "www.example.com.", RType::A).rcode(), rcode::NOERROR);
     ctl(&r, &["nta-remove", "example.com."]);
+    assert_eq!(ask(&r, "www.example.com.", RType::A).rcode(), rcode::SERVFAIL);
+}
+
+#[test]
+fn runtime_nta_survives_a_restart_until_it_expires() {
+    let dir = scratch();
+    let (_auth, mut args) = bogus_example_com(dir.path());
+    let data = dir.path().join("resolver-data");
+    args.extend(["--data-dir".to_string(), data.display().to_string()]);
+    let mut clock = TestClock::new(dir.path());
+    let mut r = start_resolver(dir.path(), &clock, &args);
+    assert_eq!(ask(&r, "www.example.com.", RType::A).rcode(), rcode::SERVFAIL);
+    ctl(&r, &["nta-add", "example.com.", "1h"]);
+    let saved = std::fs::read_to_string(data.join("negative-trust-anchors.toml")).unwrap();
+    assert!(saved.contains("example.com."), "{saved}");
+
+    r.proc.stop();
+    let mut r = start_resolver(dir.path(), &clock, &args);
+    assert!(ctl(&r, &["nta-list"]).contains("example.com."), "restored after the restart");
+    let a = ask(&r, "www.example.com.", RType::A);
+    assert_eq!((a.rcode(), a.flag(flags::AD)), (rcode::NOERROR, false), "still insecure: {}", a.summary());
+
+    // It keeps its expiry: an hour later, restarted again, it is gone.
+    r.proc.stop();
+    clock.advance(3601);
+    let r = start_resolver(dir.path(), &clock, &args);
+    assert!(!ctl(&r, &["nta-list"]).contains("example.com."));
     assert_eq!(ask(&r, "www.example.com.", RType::A).rcode(), rcode::SERVFAIL);
 }
 
