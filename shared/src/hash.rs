@@ -1,6 +1,7 @@
 //! FNV-1a-style hashing (word-wise, with a final mix) for the hot paths' hash maps: a few nanoseconds for a short DNS name
-//! where SipHash takes tens. Used where the keys are bounded or not attacker-chosen
-//! (zone indexes, the per-shard-bounded packet cache).
+//! where SipHash takes tens. Used where the keys are not the clients' choice (the
+//! authoritative server's zone indexes); the resolver's packet cache, keyed by client
+//! questions, uses a randomly keyed hash instead.
 
 use std::hash::{BuildHasher, Hasher};
 

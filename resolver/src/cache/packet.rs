@@ -11,13 +11,14 @@
 //! Shards evict crudely (expired entries first, then half the shard) when full.
 
 use std::collections::HashMap;
-use std::hash::Hasher;
+use std::hash::BuildHasher;
 use std::sync::{Arc, RwLock};
 use tern_shared::wire::query::QueryView;
 use tern_shared::wire::{flags, RType};
 
 /// Number of shards (a power of two).
 const SHARDS: usize = 64;
+const _: () = assert!(SHARDS.is_power_of_two());
 /// Longest key: 255-octet name + type + class + flags.
 pub const MAX_KEY: usize = 255 + 5;
 
@@ -46,14 +47,18 @@ pub struct Packet {
     pub expires: u64,
 }
 
-use tern_shared::hash::FnvBuild;
+/// The keys are the clients' questions, so the hash is keyed with a per-process random
+/// secret (foldhash, already in the tree through hashbrown): a client cannot choose
+/// names that pile into one bucket or one shard (HashDoS).
+type Keyed = foldhash::quality::RandomState;
 
-type Shard = RwLock<HashMap<Box<[u8]>, Arc<Packet>, FnvBuild>>;
+type Shard = RwLock<HashMap<Box<[u8]>, Arc<Packet>, Keyed>>;
 
 /// The sharded packet cache.
 pub struct PacketCache {
     shards: Box<[Shard]>,
     per_shard: usize,
+    hasher: Keyed,
 }
 
 /// Builds the lookup key into `buf`; returns its length. Never allocates.
@@ -85,29 +90,31 @@ pub fn request_variant(q: &QueryView<'_>) -> u8 {
     v
 }
 
-fn shard_of(key: &[u8]) -> usize {
-    let mut h = tern_shared::hash::Fnv::default();
-    h.write(key);
-    (h.finish() as usize) & (SHARDS - 1)
-}
-
 impl PacketCache {
     /// A cache holding about `max` images.
     pub fn new(max: usize) -> PacketCache {
-        let shards = (0..SHARDS).map(|_| RwLock::new(HashMap::with_hasher(FnvBuild))).collect();
-        PacketCache { shards, per_shard: (max / SHARDS).max(16) }
+        let hasher = Keyed::default();
+        let shards = (0..SHARDS).map(|_| RwLock::new(HashMap::with_hasher(hasher.clone()))).collect();
+        PacketCache { shards, per_shard: (max / SHARDS).max(16), hasher }
+    }
+
+    /// The shard for `key`: the hash's top bits, since each shard's map indexes its
+    /// buckets with the low bits of the same hash.
+    #[inline]
+    fn shard_of(&self, key: &[u8]) -> usize {
+        (self.hasher.hash_one(key) >> (64 - SHARDS.trailing_zeros())) as usize
     }
 
     /// Looks up a key built by [`make_key`].
     #[inline]
     pub fn get(&self, key: &[u8], now: u64) -> Option<Arc<Packet>> {
-        let shard = self.shards[shard_of(key)].read().unwrap_or_else(|p| p.into_inner());
+        let shard = self.shards[self.shard_of(key)].read().unwrap_or_else(|p| p.into_inner());
         shard.get(key).filter(|p| p.expires > now).cloned()
     }
 
     /// Stores an image.
     pub fn insert(&self, key: &[u8], p: Packet) {
-        let mut shard = self.shards[shard_of(key)].write().unwrap_or_else(|p| p.into_inner());
+        let mut shard = self.shards[self.shard_of(key)].write().unwrap_or_else(|p| p.into_inner());
         if shard.len() >= self.per_shard {
             let now = p.stored;
             shard.retain(|_, v| v.expires > now);
@@ -195,5 +202,23 @@ fn skip_name(msg: &[u8], mut pos: usize) -> Option<usize> {
             return Some(pos + 2);
         }
         pos += 1 + l as usize;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Similar questions spread over the shards (the shard comes from the hash's top
+    /// bits, the buckets inside a shard from its low bits).
+    #[test]
+    fn similar_keys_spread_over_shards() {
+        let cache = PacketCache::new(1 << 20);
+        let mut per_shard = [0u32; SHARDS];
+        for i in 0..6400 {
+            per_shard[cache.shard_of(format!("\x07h{i:06}\x04test\x00\x00\x01\x00\x01\x01").as_bytes())] += 1;
+        }
+        // 100 expected per shard.
+        assert!(per_shard.iter().all(|&n| (50..=160).contains(&n)), "{per_shard:?}");
     }
 }
