@@ -37,8 +37,8 @@
 //!   from the configured anchors (a warning says so at start).
 //! - Trust points are probed one after the other, each bounded by the resolution timeout.
 //! - The loop wakes every [`PROBE_TICK`]: a probe may start up to that much late.
-//! - When a key is revoked, answers already cached stay until their TTL runs out; only
-//!   the cached key states are forgotten.
+//! - When a trusted key is revoked, everything cached at and below the trust point is
+//!   dropped (for the root: the whole cache) and validated again as it is asked for.
 
 use super::{ResolveError, Resolver};
 use crate::rrset::RRset;
@@ -219,7 +219,12 @@ impl TrustMaintainer {
             };
             (changed, self.save(&state))
         };
-        if anchors_changed {
+        let revoked = matches!(&result, Ok(events) if events.iter().any(|e| matches!(e, RolloverEvent::Transition { to: tern_trust_anchors::KeyState::Revoked, .. })));
+        if revoked {
+            // RFC 5011 §2.1: a revoked key must not be used any more, and its holder may
+            // have revoked it because it leaked: nothing validated through it is kept.
+            resolver.flush(zone);
+        } else if anchors_changed {
             // Key states below the trust point were derived from the old anchors.
             if zone.is_root() {
                 resolver.keys.clear();
@@ -588,10 +593,16 @@ mod tests {
         // Revoke A: the set is signed by revoked A and by B.
         lab.root.publish(vec![lab.revoked(0), lab.key(1), lab.key(2)], vec![(0, lab.revoked(0)), (1, lab.key(1))]);
         lab.clock.advance(HOUR);
+        let cached: Name = "cached.example.".parse().unwrap();
+        let mut answer = crate::resolve::failure(lab.clock.now(), (0, String::new()));
+        answer.expires += 86_400;
+        lab.resolver.answers.put(&cached, RType::A, Arc::new(answer));
+        assert!(lab.resolver.answers.get(&cached, RType::A, lab.clock.now()).is_some());
         let r = m.probe_due(&lab.resolver).await;
         let events = r[0].result.as_ref().unwrap();
         assert!(events.iter().any(|e| matches!(e, RolloverEvent::Transition { to: KeyState::Revoked, .. })), "{events:?}");
         assert_eq!(lab.trusted(), vec![lab.key(1)]);
+        assert!(lab.resolver.answers.get(&cached, RType::A, lab.clock.now()).is_none(), "answers cached before the revocation are dropped");
     }
 
     #[tokio::test]
