@@ -38,6 +38,7 @@ fn server() -> &'static (Arc<Server>, tokio::runtime::Runtime) {
             upstream_port: 53,
             ttl: TtlPolicy { min: 0, max: 86400, max_negative: 3600, bogus: 60 },
             udp_payload: 1232,
+            serve_stale: None,
         };
         let mut anchors = tern_trust_anchors::TrustAnchors::new();
         anchors.add_builtin_root(1_800_000_000);

@@ -189,6 +189,18 @@ pub struct CacheSpec {
     pub max_negative_ttl: String,
     /// How long a bogus result is remembered (RFC 9520 §3: at least 1 s, at most 5 min).
     pub bogus_ttl: String,
+    /// Serve stale answers when the authorities cannot be reached (RFC 8767).
+    pub serve_stale: bool,
+    /// How long past its expiry an answer may still be served stale (RFC 8767 §5 "maximum
+    /// stale timer": 1 to 3 days suggested).
+    pub stale_max: String,
+    /// The TTL a stale answer carries; also how long the resolver waits before trying the
+    /// authorities again for that question (RFC 8767 §4, §5 "failure recheck timer": 30 s).
+    pub stale_answer_ttl: String,
+    /// How long a client waits for a fresh answer before it gets the stale one while the
+    /// resolution goes on (RFC 8767 §5 "client response timer": 1.8 s); "0s": only when
+    /// the resolution has failed.
+    pub stale_client_timeout: String,
 }
 
 impl Default for CacheSpec {
@@ -199,6 +211,10 @@ impl Default for CacheSpec {
             max_ttl: "1d".into(),
             max_negative_ttl: "1h".into(),
             bogus_ttl: "60s".into(),
+            serve_stale: false,
+            stale_max: "1d".into(),
+            stale_answer_ttl: "30s".into(),
+            stale_client_timeout: "1800ms".into(),
         }
     }
 }
@@ -341,6 +357,8 @@ pub struct Config {
     pub control_api_key: Option<String>,
     /// Cache bound.
     pub cache_max_entries: u64,
+    /// Serve-stale (RFC 8767), when on.
+    pub serve_stale: Option<crate::cache::StalePolicy>,
     /// TTL floor.
     pub min_ttl: u32,
     /// TTL cap.
@@ -524,6 +542,20 @@ impl Spec {
         if !(1..=300).contains(&bogus_ttl) {
             return Err(ConfigError::new("cache.bogus_ttl", "must be from 1s to 5m (RFC 9520 §3)"));
         }
+        let serve_stale = if c.serve_stale {
+            let max = duration_secs("cache.stale_max", &c.stale_max)?;
+            if !(1..=7 * 86_400).contains(&max) {
+                return Err(ConfigError::new("cache.stale_max", "must be from 1s to 7d (RFC 8767 §5 suggests 1 to 3 days)"));
+            }
+            let answer_ttl = duration_secs("cache.stale_answer_ttl", &c.stale_answer_ttl)?;
+            if !(1..=3600).contains(&answer_ttl) {
+                return Err(ConfigError::new("cache.stale_answer_ttl", "must be from 1s to 1h (RFC 8767 §4 recommends 30s)"));
+            }
+            let client_timeout = parse_duration(&c.stale_client_timeout).map_err(|r| ConfigError::new("cache.stale_client_timeout", r))?;
+            Some(crate::cache::StalePolicy { max, answer_ttl, client_timeout })
+        } else {
+            None
+        };
         let d = &self.dnssec;
         let negative_trust_anchors = d
             .negative_trust_anchors
@@ -656,6 +688,7 @@ impl Spec {
             control,
             control_api_key: s.control_api_key.clone(),
             cache_max_entries: c.max_entries,
+            serve_stale,
             min_ttl,
             max_ttl,
             max_negative_ttl,

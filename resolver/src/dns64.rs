@@ -117,6 +117,7 @@ pub fn reverse_answer(qname: &Name, target: &Name, ans: &Answer, now: u64) -> An
         ede: None,
         stored: now,
         expires: now + u64::from(left),
+        stale_until: 0,
     }
 }
 
@@ -225,6 +226,7 @@ impl Dns64 {
             ede: None,
             stored: now,
             expires: now + ttl as u64,
+            stale_until: 0,
         })
     }
 }
@@ -292,6 +294,7 @@ mod tests {
             ede: None,
             stored: 1000,
             expires: 1000 + ttl,
+            stale_until: 0,
         }
     }
 

@@ -73,6 +73,7 @@ fn cache_hits_allocate_nothing() {
         upstream_port: 53,
         ttl: TtlPolicy { min: 0, max: 86400, max_negative: 3600, bogus: 60 },
         udp_payload: 1232,
+        serve_stale: None,
     };
     let resolver = Arc::new(Resolver::new(
         settings,
@@ -112,6 +113,7 @@ fn cache_hits_allocate_nothing() {
         ede: None,
         stored: now,
         expires: now + 300,
+        stale_until: 0,
     };
     let q = query("www.example.com.", 1);
     let view = QueryView::parse(&q).unwrap();

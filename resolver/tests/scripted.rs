@@ -58,6 +58,7 @@ fn settings(validate: bool) -> Settings {
         upstream_port: 53,
         ttl: TtlPolicy { min: 0, max: 86400, max_negative: 3600, bogus: 60 },
         udp_payload: 1232,
+        serve_stale: None,
     }
 }
 
@@ -360,5 +361,117 @@ fn glue_from_outside_the_parent_breaks_a_cycle_only_without_harden_glue() {
             let ns_a = rt().block_on(r.resolve(&n("ns.example.net."), RType::A));
             assert_ne!(ns_a.kind, AnswerKind::Positive, "{ns_a:?}");
         }
+    }
+}
+
+/// Serve-stale as RFC 8767 suggests, with no client response timer.
+fn stale_policy(client_timeout: Duration) -> tern_resolver::cache::StalePolicy {
+    tern_resolver::cache::StalePolicy { max: 86_400, answer_ttl: 30, client_timeout }
+}
+
+/// A transport whose replies come `delay` late.
+struct Late<T>(T, Duration);
+
+impl<T: Transport> Transport for Late<T> {
+    fn exchange(&self, server: SocketAddr, query: Vec<u8>, tcp: bool, t: Duration) -> Exchange {
+        let reply = self.0.exchange(server, query, tcp, t);
+        let delay = self.1;
+        Box::pin(async move {
+            tokio::time::sleep(delay).await;
+            reply.await
+        })
+    }
+}
+
+/// Answers `www.example. A` (TTL 60) while `up` holds; times out otherwise. Every reply
+/// is `delay` late.
+fn flaky(up: Arc<std::sync::atomic::AtomicBool>, delay: Duration) -> Arc<Late<ByServer>> {
+    Arc::new(Late(
+        ByServer(Box::new(move |_, q| {
+            if !up.load(Ordering::Relaxed) {
+                return None;
+            }
+            let qq = &q.questions[0];
+            let data = qq.name == n("www.example.") && qq.qtype == RType::A;
+            let answer = if data { vec![Record::new(n("www.example."), RType::A, 60, vec![192, 0, 2, 10])] } else { vec![] };
+            Some((rcode::NOERROR, true, answer, if data { vec![] } else { vec![soa(".", 60)] }, vec![]))
+        })),
+        delay,
+    ))
+}
+
+#[test]
+fn expired_answers_are_served_stale_while_the_authorities_fail() {
+    for serve_stale in [true, false] {
+        let up = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let clock = Arc::new(FakeClock(AtomicU64::new(1_800_000_000_000)));
+        let mut s = settings(false);
+        s.serve_stale = serve_stale.then(|| stale_policy(Duration::ZERO));
+        let r = Arc::new(Resolver::new(
+            s,
+            10_000,
+            hints(),
+            TrustAnchors::new(),
+            Default::default(),
+            flaky(up.clone(), Duration::ZERO),
+            clock.clone(),
+        ));
+        let rt = rt();
+        let www = n("www.example.");
+        assert_eq!(rt.block_on(r.resolve(&www, RType::A)).kind, AnswerKind::Positive);
+        // Two minutes on, the answer has expired and the server is gone.
+        clock.0.fetch_add(120_000, Ordering::Relaxed);
+        up.store(false, Ordering::Relaxed);
+        let a = rt.block_on(r.resolve(&www, RType::A));
+        if !serve_stale {
+            assert_eq!(a.kind, AnswerKind::Failure, "{a:?}");
+            continue;
+        }
+        let now = r.now();
+        assert_eq!((a.kind, a.ede.as_ref().map(|e| e.0)), (AnswerKind::Positive, Some(3)), "stale, EDE 3: {a:?}");
+        assert_eq!(a.expires - now, 30, "RFC 8767 §4: stale TTL 30 s");
+        assert_eq!(&a.answer[0].rdatas[0][..], &[192, 0, 2, 10]);
+        // Within the recheck time the stale answer is given without asking again; after
+        // it, the resolver tries the authorities again (and, failing, stays stale).
+        up.store(true, Ordering::Relaxed);
+        assert!(rt.block_on(r.resolve(&www, RType::A)).is_stale());
+        clock.0.fetch_add(31_000, Ordering::Relaxed);
+        let fresh = rt.block_on(r.resolve(&www, RType::A));
+        assert!(!fresh.is_stale() && fresh.ede.is_none(), "fresh again once the server is back: {fresh:?}");
+        // A day past expiry, stale data is no more.
+        up.store(false, Ordering::Relaxed);
+        clock.0.fetch_add(86_400_000 + 120_000, Ordering::Relaxed);
+        assert_eq!(rt.block_on(r.resolve(&www, RType::A)).kind, AnswerKind::Failure);
+    }
+}
+
+#[test]
+fn a_slow_resolution_gets_the_stale_answer_after_the_client_timer() {
+    // RFC 8767 §5: the client gets the stale answer after the client response timer; the
+    // resolution goes on and refreshes the cache.
+    let up = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let clock = Arc::new(FakeClock(AtomicU64::new(1_800_000_000_000)));
+    let mut s = settings(false);
+    s.serve_stale = Some(stale_policy(Duration::from_millis(100)));
+    s.query_timeout = Duration::from_secs(2);
+    let slow = Duration::from_millis(400);
+    let r = Arc::new(Resolver::new(s, 10_000, hints(), TrustAnchors::new(), Default::default(), flaky(up, slow), clock.clone()));
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let www = n("www.example.");
+    assert_eq!(rt.block_on(r.resolve(&www, RType::A)).kind, AnswerKind::Positive);
+    clock.0.fetch_add(120_000, Ordering::Relaxed);
+    let started = Instant::now();
+    let a = rt.block_on(r.resolve(&www, RType::A));
+    assert!(a.is_stale(), "{a:?}");
+    assert!(started.elapsed() < slow, "answered before the slow server: {:?}", started.elapsed());
+    // The resolution finishes on its own and the fresh answer replaces the stale one.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(fresh) = r.answers.get(&www, RType::A, r.now()) {
+            assert!(!fresh.is_stale());
+            break;
+        }
+        assert!(Instant::now() < deadline, "the resolution went on after the stale answer");
+        std::thread::sleep(Duration::from_millis(50));
     }
 }

@@ -129,3 +129,43 @@ fn reload_applies_acl_and_forward_zone_changes_without_restart() {
     });
     assert!(gone, "forward zone removed by SIGHUP reload:\n{}", res.log_text());
 }
+
+#[test]
+fn expired_answers_are_served_stale_with_ede_3_while_the_authority_is_down() {
+    // RFC 8767: with serve_stale on, an answer whose TTL has run out is still given when
+    // the authority cannot be reached, with a 30 s TTL and EDE 3 "Stale Answer".
+    let dir = scratch();
+    let zone = dir.path().join("stale.example.zone");
+    std::fs::write(&zone, "$TTL 2\n@ SOA ns hm 1 3600 600 86400 2\n  NS ns\nns A 192.0.2.1\nwww A 192.0.2.80\n").unwrap();
+    let mut auth = start_auth(dir.path(), &[("stale.example.", &zone)], &[]);
+    let cfg = dir.path().join("stale.toml");
+    std::fs::write(
+        &cfg,
+        "[cache]\nserve_stale = true\nstale_client_timeout = \"0s\"\n[iterator]\nquery_timeout = \"300ms\"\nresolution_timeout = \"2s\"\n",
+    )
+    .unwrap();
+    let forward = format!("stale.example.={}", auth.addr);
+    let (_res, addr) = start_resolver(dir.path(), &["--config", &cfg.display().to_string(), "--forward-zone", &forward]);
+    let fresh = query(addr, "www.stale.example.", RType::A, Q::rd());
+    assert_eq!((fresh.rcode(), fresh.answers(RType::A)), (rcode::NOERROR, vec!["192.0.2.80".to_string()]), "{}", fresh.summary());
+    assert_eq!(fresh.ede(), None);
+
+    auth.proc.stop();
+    std::thread::sleep(Duration::from_millis(3100));
+    let stale = query(addr, "www.stale.example.", RType::A, Q::rd());
+    assert_eq!((stale.rcode(), stale.answers(RType::A)), (rcode::NOERROR, vec!["192.0.2.80".to_string()]), "{}", stale.summary());
+    assert_eq!(stale.ede(), Some(3), "{}", stale.summary());
+    assert!(stale.msg.answers.iter().all(|r| (1..=30).contains(&r.ttl)), "stale TTL at most 30 s: {}", stale.summary());
+    // A name never cached has nothing stale to give.
+    assert_eq!(query(addr, "other.stale.example.", RType::A, Q::rd()).rcode(), rcode::SERVFAIL);
+    if require("dig") {
+        let (port, ip) = (addr.port().to_string(), addr.ip().to_string());
+        let (ok, out, err) = run_bounded(
+            std::path::Path::new("dig"),
+            &[&format!("@{ip}"), "-p", &port, "+time=3", "+tries=1", "www.stale.example.", "A"],
+            Duration::from_secs(10),
+        );
+        assert!(ok, "{err}");
+        assert!(out.contains("EDE: 3 (Stale Answer)") && out.contains("192.0.2.80"), "dig sees the stale answer:\n{out}");
+    }
+}

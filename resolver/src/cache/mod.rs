@@ -116,6 +116,19 @@ impl TtlPolicy {
     }
 }
 
+/// Serve-stale (RFC 8767): how long expired answers stay usable and how they are served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StalePolicy {
+    /// Seconds past expiry an answer may still be served (RFC 8767 §5 maximum stale timer).
+    pub max: u32,
+    /// TTL of a stale answer, and how long before the authorities are tried again
+    /// (RFC 8767 §4; §5 failure recheck timer).
+    pub answer_ttl: u32,
+    /// How long a client waits for a fresh answer before getting the stale one (RFC 8767
+    /// §5 client response timer); zero: only after the resolution failed.
+    pub client_timeout: Duration,
+}
+
 struct ExpireAt;
 
 impl<K, V: Expires> moka::Expiry<K, V> for ExpireAt {
@@ -273,28 +286,70 @@ pub struct Answer {
     pub stored: u64,
     /// When it expires.
     pub expires: u64,
+    /// For a stale answer (RFC 8767): when the data it was copied from may no longer be
+    /// served stale. Zero for fresh answers.
+    pub stale_until: u64,
 }
 
-impl Expires for Arc<Answer> {
-    fn lifetime(&self) -> u64 {
-        self.expires.saturating_sub(self.stored).max(1)
+impl Answer {
+    /// True for a copy of expired data served under RFC 8767.
+    pub fn is_stale(&self) -> bool {
+        self.stale_until != 0
+    }
+
+    /// Whether it may be served stale once expired: data or a denial, not a failure, and
+    /// not bogus (RFC 8767 §4 serves what was cached, not what failed).
+    fn servable_stale(&self) -> bool {
+        !matches!(self.kind, AnswerKind::Failure) && !self.security.is_bogus() && !matches!(self.security, Security::Indeterminate(_))
+    }
+}
+
+/// Answers are kept past their expiry for [`StalePolicy::max`] when serving stale.
+struct AnswerExpiry {
+    stale_max: u64,
+}
+
+impl moka::Expiry<Key, Arc<Answer>> for AnswerExpiry {
+    fn expire_after_create(&self, _k: &Key, a: &Arc<Answer>, _now: std::time::Instant) -> Option<Duration> {
+        let fresh = a.expires.saturating_sub(a.stored).max(1);
+        let keep = match (a.is_stale(), self.stale_max > 0 && a.servable_stale()) {
+            (true, _) => a.stale_until.saturating_sub(a.stored).max(fresh),
+            (false, true) => fresh + self.stale_max,
+            (false, false) => fresh,
+        };
+        Some(Duration::from_secs(keep))
     }
 }
 
 /// Complete answers by (qname, qtype).
 pub struct AnswerCache {
     inner: Cache<Key, Arc<Answer>>,
+    stale_max: u64,
 }
 
 impl AnswerCache {
-    /// A cache of at most `max` answers.
-    pub fn new(max: u64) -> AnswerCache {
-        AnswerCache { inner: Cache::builder().max_capacity(max).expire_after(ExpireAt).support_invalidation_closures().build() }
+    /// A cache of at most `max` answers, keeping expired ones `stale_max` seconds more
+    /// for serve-stale (zero: not kept).
+    pub fn new(max: u64, stale_max: u32) -> AnswerCache {
+        let stale_max = u64::from(stale_max);
+        let inner = Cache::builder().max_capacity(max).expire_after(AnswerExpiry { stale_max }).support_invalidation_closures().build();
+        AnswerCache { inner, stale_max }
     }
 
     /// The live answer.
     pub fn get(&self, name: &Name, rtype: RType, now: u64) -> Option<Arc<Answer>> {
         self.inner.get(&key(name, rtype)).filter(|a| a.expires > now)
+    }
+
+    /// An expired answer that may still be served stale at `now` (RFC 8767 §4): within
+    /// the maximum stale time of its expiry (for a stale copy, of the original's).
+    pub fn get_stale(&self, name: &Name, rtype: RType, now: u64) -> Option<Arc<Answer>> {
+        if self.stale_max == 0 {
+            return None;
+        }
+        let a = self.inner.get(&key(name, rtype))?;
+        let until = if a.is_stale() { a.stale_until } else { a.expires + self.stale_max };
+        (a.expires <= now && now < until && a.servable_stale()).then_some(a)
     }
 
     /// Stores an answer.

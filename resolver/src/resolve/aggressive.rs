@@ -200,6 +200,7 @@ impl Resolver {
             ede: None,
             stored: now,
             expires: now + u64::from(ttl),
+            stale_until: 0,
         }))
     }
 

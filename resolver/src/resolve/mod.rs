@@ -154,6 +154,8 @@ pub struct Settings {
     pub ttl: TtlPolicy,
     /// Our EDNS payload size upstream.
     pub udp_payload: u16,
+    /// Serve-stale (RFC 8767), when on.
+    pub serve_stale: Option<crate::cache::StalePolicy>,
 }
 
 impl Settings {
@@ -189,6 +191,7 @@ impl Settings {
             upstream_port: c.upstream_port,
             ttl: TtlPolicy { min: c.min_ttl, max: c.max_ttl, max_negative: c.max_negative_ttl, bogus: c.bogus_ttl },
             udp_payload: c.udp_payload,
+            serve_stale: c.serve_stale,
         }
     }
 }
@@ -208,6 +211,8 @@ pub struct Counters {
     pub bogus_retried_ok: std::sync::atomic::AtomicU64,
     /// Negative answers synthesised from cached NSEC records (RFC 8198).
     pub nsec_synthesised: std::sync::atomic::AtomicU64,
+    /// Stale answers served (RFC 8767): after a failed resolution, or while one is slow.
+    pub stale_served: std::sync::atomic::AtomicU64,
 }
 
 /// The resolver: caches, trust anchors and the means to ask upstream.
@@ -360,7 +365,7 @@ impl Resolver {
                 .time_to_live(Duration::from_secs(86_400))
                 .support_invalidation_closures()
                 .build(),
-            answers: AnswerCache::new(cache_max / 2 + 1),
+            answers: AnswerCache::new(cache_max / 2 + 1, settings.serve_stale.map_or(0, |s| s.max)),
             keys: KeyCache::new(cache_max / 8 + 100),
             servers: Servers::new(),
             packets: PacketCache::new((cache_max / 2) as usize + 64),
@@ -471,14 +476,32 @@ impl Resolver {
         // case is not data (RFC 4343 §3), and the client's spelling must neither leak to
         // authorities nor decide which spelling gets cached.
         let (q, t) = (qname.to_lowercase(), qtype);
-        let answer = cell
-            .get_or_init(|| async move {
-                // Run on its own task so a client that goes away does not cancel it.
-                let task = tokio::spawn(async move { me.resolve_uncached(&q, t).await });
-                task.await.unwrap_or_else(|_| Arc::new(failure(0, (ede::OTHER, "internal error".into()))))
-            })
-            .await
-            .clone();
+        let init = cell.get_or_init(|| async move {
+            // Run on its own task so a client that goes away (or stops waiting, below)
+            // does not cancel it.
+            let task = tokio::spawn(async move { me.resolve_uncached(&q, t).await });
+            task.await.unwrap_or_else(|_| Arc::new(failure(0, (ede::OTHER, "internal error".into()))))
+        });
+        // RFC 8767 §5 client response timer: with stale data at hand, a client waits only
+        // so long for the fresh answer; the resolution goes on and refreshes the cache.
+        let stale = self
+            .settings
+            .serve_stale
+            .filter(|p| !p.client_timeout.is_zero())
+            .and_then(|p| self.answers.get_stale(qname, qtype, now).map(|a| (p, a)));
+        let answer = match stale {
+            Some((p, old)) => match tokio::time::timeout(p.client_timeout, init).await {
+                Ok(a) => a.clone(),
+                Err(_) => {
+                    let mut m = self.inflight.lock().unwrap_or_else(|p| p.into_inner());
+                    if m.get(&key).is_some_and(|c| Arc::ptr_eq(c, &cell) && c.get().is_none()) {
+                        m.remove(&key);
+                    }
+                    return self.stale_copy(&old, p, now);
+                }
+            },
+            None => init.await.clone(),
+        };
         let mut m = self.inflight.lock().unwrap_or_else(|p| p.into_inner());
         if m.get(&key).is_some_and(|c| Arc::ptr_eq(c, &cell)) {
             m.remove(&key);
@@ -512,6 +535,16 @@ impl Resolver {
                     self.counters.budget_exhausted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 }
                 tracing::debug!(%qname, %qtype, error = %e, "resolution failed");
+                if let Some(p) = self.settings.serve_stale {
+                    if let Some(old) = self.answers.get_stale(qname, qtype, now) {
+                        // RFC 8767 §4: the authorities failed; what was cached is better
+                        // than nothing. Stored, so the question is not retried upstream
+                        // before the stale TTL runs out (§5 failure recheck timer).
+                        let a = self.stale_copy(&old, p, now);
+                        self.answers.put(qname, qtype, a.clone());
+                        return a;
+                    }
+                }
                 let mut a = failure(now, e.ede());
                 if let ResolveError::Loop(records) = e {
                     a.answer = records;
@@ -602,9 +635,24 @@ impl Resolver {
             ede,
             stored: now,
             expires: now + ttl as u64,
+            stale_until: 0,
         });
         self.answers.put(qname, qtype, a.clone());
         a
+    }
+
+    /// `old`, expired, served stale (RFC 8767 §4): its records with the stale TTL and the
+    /// Extended DNS Error "Stale Answer" (RFC 8914 §4.4).
+    fn stale_copy(&self, old: &Answer, p: crate::cache::StalePolicy, now: u64) -> Arc<Answer> {
+        self.counters.stale_served.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let until = if old.is_stale() { old.stale_until } else { old.expires + u64::from(p.max) };
+        Arc::new(Answer {
+            ede: Some((ede::STALE_ANSWER, "stale answer: the authorities did not answer".into())),
+            stored: now,
+            expires: now + u64::from(p.answer_ttl),
+            stale_until: until,
+            ..old.clone()
+        })
     }
 
     /// The earliest expiry of the negative trust anchors (RFC 7646) covering the question
@@ -680,6 +728,7 @@ pub fn failure(now: u64, ede: (u16, String)) -> Answer {
         ede: Some(ede),
         stored: now,
         expires: now,
+        stale_until: 0,
     }
 }
 

@@ -493,6 +493,7 @@ mod tests {
             upstream_port: 53,
             ttl: TtlPolicy { min: 0, max: 86_400, max_negative: 3600, bogus: 60 },
             udp_payload: 1232,
+            serve_stale: None,
         };
         let hints = vec![Hint { name: "ns.root.".parse().unwrap(), addrs: vec!["192.0.2.1".parse().unwrap()] }];
         let resolver = Resolver::new(

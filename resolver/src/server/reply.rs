@@ -118,7 +118,8 @@ pub fn write_answer(q: &QueryView<'_>, a: &Answer, now: u64, limit: usize, udp_p
         w.opt(udp_payload, rc, do_bit, ede_ref);
     }
     w.finish();
-    let cacheable = !truncated && a.kind != AnswerKind::Failure && (!bogus || cd);
+    // A stale answer (RFC 8767) is not kept as an image: the fresh one may come any moment.
+    let cacheable = !truncated && a.kind != AnswerKind::Failure && (!bogus || cd) && !a.is_stale();
     Written { rcode: rc, truncated, secure: secure && wants_ad, cacheable }
 }
 
