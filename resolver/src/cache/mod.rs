@@ -2,7 +2,8 @@
 //! - [`RRsetCache`]: RRsets with their trust rank (RFC 2181 §5.4.1) and validation state,
 //!   what the iterator builds delegations from (NS, glue, DS, DNSKEY) — `moka`.
 //! - [`AnswerCache`]: complete client answers (CNAME chain, negative answers with their
-//!   proofs, RFC 2308) with their security and EDE, bogus ones kept briefly — `moka`.
+//!   proofs, RFC 2308) with their security and EDE, bogus ones kept briefly; with
+//!   serve-stale on, kept past expiry for RFC 8767 ([`StalePolicy`]) — `moka`.
 //! - [`KeyCache`]: each zone's validated DNSKEY state (secure keys, insecure, bogus) — `moka`.
 //! - [`servers::Servers`]: per-server smoothed RTT and behaviour.
 //! - [`packet::PacketCache`]: wire images of answers for the allocation-free hit path.
@@ -11,8 +12,8 @@
 //! against the injected clock when read, so a fake clock drives expiry in tests.
 //!
 //! # Limitations
-//! No serve-stale (RFC 8767) and no prefetch yet; aggressive NSEC use (RFC 8198) is not
-//! implemented.
+//! No prefetch of popular answers before they expire. Aggressive use of NSEC/NSEC3
+//! (RFC 8198) lives in [`nsec`] and the resolver.
 
 pub mod nsec;
 pub mod packet;
