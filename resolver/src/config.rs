@@ -143,8 +143,8 @@ pub struct ServerSpec {
     /// Largest UDP response and the payload size we advertise upstream.
     pub udp_payload: u16,
     /// Leave out what a response does not need (Unbound's `minimal-responses`). Off:
-    /// negative answers and wildcard expansions also carry the zone's NS RRset from the
-    /// authority section of the authoritative response, as older resolvers do.
+    /// NXDOMAIN and NODATA answers also carry the zone's NS RRset from the authority
+    /// section of the authoritative response beside the SOA (RFC 2308 §2.1 type 2).
     pub minimal_responses: bool,
     /// TCP idle timeout.
     pub tcp_idle_timeout: String,

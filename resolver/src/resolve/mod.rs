@@ -136,7 +136,7 @@ pub struct Settings {
     /// Only in-zone glue (RFC 2181 §5.4.1); off: out-of-zone glue reaches the delegated
     /// zone too, never cached.
     pub harden_glue: bool,
-    /// Minimal responses; off: the zone's NS RRset in negative and wildcard answers.
+    /// Minimal responses; off: the zone's NS RRset beside the SOA in negative answers.
     pub minimal_responses: bool,
     /// Query authoritative servers over IPv6 too (forward targets are always used).
     pub upstream_ipv6: bool,
