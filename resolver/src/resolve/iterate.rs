@@ -502,7 +502,7 @@ impl Resolver {
             authority.retain(|s| s.rtype != RType::NS);
         }
         let mut ttl = answer.iter().map(|s| s.ttl).min().unwrap_or(u32::MAX);
-        if kind != AnswerKind::Positive {
+        if !matches!(kind, AnswerKind::Positive | AnswerKind::YxDomain) {
             let neg = authority
                 .iter()
                 .find(|s| s.rtype == RType::SOA)
