@@ -39,6 +39,7 @@ fn server() -> &'static (Arc<Server>, tokio::runtime::Runtime) {
             ttl: TtlPolicy { min: 0, max: 86400, max_negative: 3600, bogus: 60 },
             udp_payload: 1232,
             serve_stale: None,
+        prefetch: false,
         };
         let mut anchors = tern_trust_anchors::TrustAnchors::new();
         anchors.add_builtin_root(1_800_000_000);

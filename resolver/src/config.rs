@@ -201,6 +201,9 @@ pub struct CacheSpec {
     /// resolution goes on (RFC 8767 §5 "client response timer": 1.8 s); "0s": only when
     /// the resolution has failed.
     pub stale_client_timeout: String,
+    /// Refresh answers asked for in the last tenth of their TTL in the background (as
+    /// Unbound's `prefetch`), so popular names do not expire under their clients.
+    pub prefetch: bool,
 }
 
 impl Default for CacheSpec {
@@ -215,6 +218,7 @@ impl Default for CacheSpec {
             stale_max: "1d".into(),
             stale_answer_ttl: "30s".into(),
             stale_client_timeout: "1800ms".into(),
+            prefetch: false,
         }
     }
 }
@@ -359,6 +363,8 @@ pub struct Config {
     pub cache_max_entries: u64,
     /// Serve-stale (RFC 8767), when on.
     pub serve_stale: Option<crate::cache::StalePolicy>,
+    /// Prefetch answers near expiry.
+    pub prefetch: bool,
     /// TTL floor.
     pub min_ttl: u32,
     /// TTL cap.
@@ -689,6 +695,7 @@ impl Spec {
             control_api_key: s.control_api_key.clone(),
             cache_max_entries: c.max_entries,
             serve_stale,
+            prefetch: c.prefetch,
             min_ttl,
             max_ttl,
             max_negative_ttl,

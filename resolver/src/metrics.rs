@@ -49,6 +49,8 @@ pub const BUDGET_EXHAUSTED: &str = "tern_resolver_budget_exhausted_total";
 pub const BOGUS_RETRIED_OK: &str = "tern_resolver_bogus_retried_ok_total";
 /// Stale answers served (RFC 8767).
 pub const STALE_SERVED: &str = "tern_resolver_stale_answers_total";
+/// Answers refreshed before they expired (`cache.prefetch`).
+pub const PREFETCHES: &str = "tern_resolver_prefetches_total";
 /// State of each trust-anchor key, by zone and key tag, as a number (see [`anchor_state_code`]).
 pub const ANCHOR_STATE: &str = "tern_resolver_trust_anchor_state";
 
@@ -158,6 +160,7 @@ fn publish(server: &Server, maintainer: Option<&crate::resolve::rollover::TrustM
     counter!(BUDGET_EXHAUSTED, "kind" => "validation").absolute(r.counters.validation_budget_exhausted.load(Ordering::Relaxed));
     counter!(BOGUS_RETRIED_OK).absolute(r.counters.bogus_retried_ok.load(Ordering::Relaxed));
     counter!(STALE_SERVED).absolute(r.counters.stale_served.load(Ordering::Relaxed));
+    counter!(PREFETCHES).absolute(r.counters.prefetches.load(Ordering::Relaxed));
     gauge!(CACHE_ENTRIES, "cache" => "rrset").set(r.rrsets.len() as f64);
     gauge!(CACHE_ENTRIES, "cache" => "answer").set(r.answers.len() as f64);
     gauge!(CACHE_ENTRIES, "cache" => "packet").set(r.packets.len() as f64);
@@ -193,5 +196,6 @@ pub fn describe() {
     describe_counter!(BUDGET_EXHAUSTED, "Questions that ran out of work budget, by kind.");
     describe_counter!(BOGUS_RETRIED_OK, "Answers that failed validation, then validated when asked again of other servers.");
     describe_counter!(STALE_SERVED, "Stale answers served (RFC 8767): the authorities failed or were too slow.");
+    describe_counter!(PREFETCHES, "Answers refreshed in the background before they expired (cache.prefetch).");
     describe_gauge!(ANCHOR_STATE, "Trust-anchor key state: 0 static, 1 initial, RFC 5011 2 Start, 3 AddPend, 4 Valid, 5 Missing, 6 Revoked, 7 Removed, 8 deleted trust point.");
 }

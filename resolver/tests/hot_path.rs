@@ -74,6 +74,7 @@ fn cache_hits_allocate_nothing() {
         ttl: TtlPolicy { min: 0, max: 86400, max_negative: 3600, bogus: 60 },
         udp_payload: 1232,
         serve_stale: None,
+        prefetch: true,
     };
     let resolver = Arc::new(Resolver::new(
         settings,
@@ -122,10 +123,7 @@ fn cache_hits_allocate_nothing() {
     let mut kbuf = [0u8; MAX_KEY];
     let klen = make_key(&mut kbuf, &view);
     let offsets = ttl_offsets(&image).unwrap();
-    resolver.packets.insert(
-        &kbuf[..klen],
-        Packet { image: image.clone().into_boxed_slice(), ttl_offsets: offsets.into_boxed_slice(), stored: now, expires: now + 300 },
-    );
+    resolver.packets.insert(&kbuf[..klen], Packet::new(image.clone().into_boxed_slice(), offsets.into_boxed_slice(), now, now + 300));
 
     let peer: SocketAddr = "127.0.0.1:40000".parse().unwrap();
     let queries: Vec<Vec<u8>> = (0..1000u16).map(|i| query(if i % 2 == 0 { "WWW.example.COM." } else { "www.example.com." }, i)).collect();

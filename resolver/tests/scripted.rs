@@ -59,6 +59,7 @@ fn settings(validate: bool) -> Settings {
         ttl: TtlPolicy { min: 0, max: 86400, max_negative: 3600, bogus: 60 },
         udp_payload: 1232,
         serve_stale: None,
+        prefetch: false,
     }
 }
 
@@ -400,23 +401,29 @@ fn flaky(up: Arc<std::sync::atomic::AtomicBool>, delay: Duration) -> Arc<Late<By
     ))
 }
 
+/// A resolver over [`flaky`] with a fake clock and a two-thread runtime.
+struct FlakySetup {
+    r: Arc<Resolver>,
+    up: Arc<std::sync::atomic::AtomicBool>,
+    clock: Arc<FakeClock>,
+    rt: tokio::runtime::Runtime,
+}
+
+fn flaky_setup(tweak: impl FnOnce(&mut Settings), delay: Duration) -> FlakySetup {
+    let up = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let clock = Arc::new(FakeClock(AtomicU64::new(1_800_000_000_000)));
+    let mut s = settings(false);
+    tweak(&mut s);
+    let r = Arc::new(Resolver::new(s, 10_000, hints(), TrustAnchors::new(), Default::default(), flaky(up.clone(), delay), clock.clone()));
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    FlakySetup { r, up, clock, rt }
+}
+
 #[test]
 fn expired_answers_are_served_stale_while_the_authorities_fail() {
     for serve_stale in [true, false] {
-        let up = Arc::new(std::sync::atomic::AtomicBool::new(true));
-        let clock = Arc::new(FakeClock(AtomicU64::new(1_800_000_000_000)));
-        let mut s = settings(false);
-        s.serve_stale = serve_stale.then(|| stale_policy(Duration::ZERO));
-        let r = Arc::new(Resolver::new(
-            s,
-            10_000,
-            hints(),
-            TrustAnchors::new(),
-            Default::default(),
-            flaky(up.clone(), Duration::ZERO),
-            clock.clone(),
-        ));
-        let rt = rt();
+        let FlakySetup { r, up, clock, rt } =
+            flaky_setup(|s| s.serve_stale = serve_stale.then(|| stale_policy(Duration::ZERO)), Duration::ZERO);
         let www = n("www.example.");
         assert_eq!(rt.block_on(r.resolve(&www, RType::A)).kind, AnswerKind::Positive);
         // Two minutes on, the answer has expired and the server is gone.
@@ -449,14 +456,12 @@ fn expired_answers_are_served_stale_while_the_authorities_fail() {
 fn a_slow_resolution_gets_the_stale_answer_after_the_client_timer() {
     // RFC 8767 §5: the client gets the stale answer after the client response timer; the
     // resolution goes on and refreshes the cache.
-    let up = Arc::new(std::sync::atomic::AtomicBool::new(true));
-    let clock = Arc::new(FakeClock(AtomicU64::new(1_800_000_000_000)));
-    let mut s = settings(false);
-    s.serve_stale = Some(stale_policy(Duration::from_millis(100)));
-    s.query_timeout = Duration::from_secs(2);
     let slow = Duration::from_millis(400);
-    let r = Arc::new(Resolver::new(s, 10_000, hints(), TrustAnchors::new(), Default::default(), flaky(up, slow), clock.clone()));
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let tweak = |s: &mut Settings| {
+        s.serve_stale = Some(stale_policy(Duration::from_millis(100)));
+        s.query_timeout = Duration::from_secs(2);
+    };
+    let FlakySetup { r, clock, rt, .. } = flaky_setup(tweak, slow);
     let www = n("www.example.");
     assert_eq!(rt.block_on(r.resolve(&www, RType::A)).kind, AnswerKind::Positive);
     clock.0.fetch_add(120_000, Ordering::Relaxed);
@@ -474,4 +479,52 @@ fn a_slow_resolution_gets_the_stale_answer_after_the_client_timer() {
         assert!(Instant::now() < deadline, "the resolution went on after the stale answer");
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+#[test]
+fn answers_asked_near_expiry_are_refreshed_in_the_background() {
+    for prefetch in [true, false] {
+        let FlakySetup { r, up, clock, rt } = flaky_setup(|s| s.prefetch = prefetch, Duration::ZERO);
+        let www = n("www.example.");
+        let first = rt.block_on(r.resolve(&www, RType::A));
+        // Too early for a refresh (40 s left of 60).
+        clock.0.fetch_add(20_000, Ordering::Relaxed);
+        assert!(Arc::ptr_eq(&rt.block_on(r.resolve(&www, RType::A)), &first));
+        // In the last tenth: still the cached answer, and (with prefetch) a refresh.
+        clock.0.fetch_add(35_000, Ordering::Relaxed);
+        assert!(Arc::ptr_eq(&rt.block_on(r.resolve(&www, RType::A)), &first));
+        // (Without prefetch nothing is coming: a short look is enough.)
+        let deadline = Instant::now() + if prefetch { Duration::from_secs(5) } else { Duration::from_millis(300) };
+        let refreshed = loop {
+            let current = r.answers.get(&www, RType::A, r.now()).unwrap();
+            if !Arc::ptr_eq(&current, &first) || Instant::now() > deadline {
+                break !Arc::ptr_eq(&current, &first);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert_eq!(refreshed, prefetch, "refreshed before expiry only with prefetch on");
+        // Past the first answer's expiry, with the server gone: the refreshed answer
+        // still serves; without prefetch the question fails.
+        up.store(false, Ordering::Relaxed);
+        clock.0.fetch_add(10_000, Ordering::Relaxed);
+        let later = rt.block_on(r.resolve(&www, RType::A));
+        assert_eq!(later.kind, if prefetch { AnswerKind::Positive } else { AnswerKind::Failure }, "{later:?}");
+    }
+}
+
+#[test]
+fn a_failed_refresh_keeps_the_live_answer() {
+    let FlakySetup { r, up, clock, rt } = flaky_setup(|s| s.prefetch = true, Duration::ZERO);
+    let www = n("www.example.");
+    let first = rt.block_on(r.resolve(&www, RType::A));
+    up.store(false, Ordering::Relaxed);
+    clock.0.fetch_add(55_000, Ordering::Relaxed);
+    rt.block_on(r.resolve(&www, RType::A));
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while r.counters.prefetches.load(Ordering::Relaxed) == 0 || r.inflight_len() > 0 {
+        assert!(Instant::now() < deadline, "the refresh ran");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let now = r.now();
+    assert!(Arc::ptr_eq(&r.answers.get(&www, RType::A, now).expect("still cached"), &first));
 }

@@ -628,3 +628,38 @@ pub fn promtool_accepts(text: &str) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// tern-resolver's simulated clock (`--test-clock-file`): seconds added to the system
+/// time, in a file the resolver re-reads every 100 ms.
+pub struct TestClock {
+    /// The file to pass to `--test-clock-file`.
+    pub path: PathBuf,
+    offset: i64,
+}
+
+impl TestClock {
+    /// A clock at the system time, in `dir/clock`.
+    pub fn new(dir: &Path) -> TestClock {
+        let c = TestClock { path: dir.join("clock"), offset: 0 };
+        c.write();
+        c
+    }
+
+    fn write(&self) {
+        let tmp = self.path.with_extension("tmp");
+        std::fs::write(&tmp, self.offset.to_string()).unwrap();
+        std::fs::rename(&tmp, &self.path).unwrap();
+    }
+
+    /// Moves the clock forward and waits until the resolver has read it.
+    pub fn advance(&mut self, secs: i64) {
+        self.offset += secs;
+        self.write();
+        std::thread::sleep(Duration::from_millis(300));
+    }
+
+    /// The resolver's "now".
+    pub fn now(&self) -> i64 {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64 + self.offset
+    }
+}

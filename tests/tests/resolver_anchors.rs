@@ -24,7 +24,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 use tern_shared::wire::{ede, flags, rcode, RType};
 use tern_tests::*;
 
@@ -49,39 +49,6 @@ fn port_53() -> Option<SocketAddr> {
     }
     eprintln!("SKIPPED: cannot bind port 53 on {addr} (run as root)");
     None
-}
-
-/// The resolver's simulated clock: seconds added to the system time, in a file.
-struct TestClock {
-    path: PathBuf,
-    offset: i64,
-}
-
-impl TestClock {
-    fn new(dir: &Path) -> TestClock {
-        let c = TestClock { path: dir.join("clock"), offset: 0 };
-        c.write();
-        c
-    }
-
-    fn write(&self) {
-        let tmp = self.path.with_extension("tmp");
-        std::fs::write(&tmp, self.offset.to_string()).unwrap();
-        std::fs::rename(&tmp, &self.path).unwrap();
-    }
-
-    /// Moves the clock forward and waits until the resolver has read it (it re-reads
-    /// the file every 100 ms).
-    fn advance(&mut self, secs: i64) {
-        self.offset += secs;
-        self.write();
-        std::thread::sleep(Duration::from_millis(300));
-    }
-
-    /// The resolver's "now".
-    fn now(&self) -> i64 {
-        SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64 + self.offset
-    }
 }
 
 /// A root hints file naming one server at `ip`.

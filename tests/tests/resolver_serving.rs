@@ -130,20 +130,27 @@ fn reload_applies_acl_and_forward_zone_changes_without_restart() {
     assert!(gone, "forward zone removed by SIGHUP reload:\n{}", res.log_text());
 }
 
+/// tern-auth serving `origin` with `www A ip`, every TTL `ttl`.
+fn www_zone(dir: &std::path::Path, origin: &str, ttl: u32, ip: &str) -> Auth {
+    let zone = dir.join(format!("{origin}zone"));
+    std::fs::write(&zone, format!("$TTL {ttl}\n@ SOA ns hm 1 3600 600 86400 {ttl}\n  NS ns\nns A 192.0.2.1\nwww A {ip}\n")).unwrap();
+    start_auth(dir, &[(origin, &zone)], &[])
+}
+
+/// A resolver config with `cache` lines and quick upstream timeouts.
+fn quick_cache_config(dir: &std::path::Path, cache: &str) -> std::path::PathBuf {
+    let cfg = dir.join("resolver.toml");
+    std::fs::write(&cfg, format!("[cache]\n{cache}\n[iterator]\nquery_timeout = \"300ms\"\nresolution_timeout = \"2s\"\n")).unwrap();
+    cfg
+}
+
 #[test]
 fn expired_answers_are_served_stale_with_ede_3_while_the_authority_is_down() {
     // RFC 8767: with serve_stale on, an answer whose TTL has run out is still given when
     // the authority cannot be reached, with a 30 s TTL and EDE 3 "Stale Answer".
     let dir = scratch();
-    let zone = dir.path().join("stale.example.zone");
-    std::fs::write(&zone, "$TTL 2\n@ SOA ns hm 1 3600 600 86400 2\n  NS ns\nns A 192.0.2.1\nwww A 192.0.2.80\n").unwrap();
-    let mut auth = start_auth(dir.path(), &[("stale.example.", &zone)], &[]);
-    let cfg = dir.path().join("stale.toml");
-    std::fs::write(
-        &cfg,
-        "[cache]\nserve_stale = true\nstale_client_timeout = \"0s\"\n[iterator]\nquery_timeout = \"300ms\"\nresolution_timeout = \"2s\"\n",
-    )
-    .unwrap();
+    let mut auth = www_zone(dir.path(), "stale.example.", 2, "192.0.2.80");
+    let cfg = quick_cache_config(dir.path(), "serve_stale = true\nstale_client_timeout = \"0s\"");
     let forward = format!("stale.example.={}", auth.addr);
     let (_res, addr) = start_resolver(dir.path(), &["--config", &cfg.display().to_string(), "--forward-zone", &forward]);
     let fresh = query(addr, "www.stale.example.", RType::A, Q::rd());
@@ -167,5 +174,39 @@ fn expired_answers_are_served_stale_with_ede_3_while_the_authority_is_down() {
         );
         assert!(ok, "{err}");
         assert!(out.contains("EDE: 3 (Stale Answer)") && out.contains("192.0.2.80"), "dig sees the stale answer:\n{out}");
+    }
+}
+
+#[test]
+fn popular_answers_are_prefetched_before_they_expire() {
+    // cache.prefetch: a cached answer asked for in the last tenth of its TTL is refreshed
+    // in the background, so it outlives its first TTL even once the authority is gone.
+    for prefetch in [true, false] {
+        let dir = scratch();
+        let mut auth = www_zone(dir.path(), "pre.example.", 60, "192.0.2.81");
+        let cfg = quick_cache_config(dir.path(), &format!("prefetch = {prefetch}"));
+        let mut clock = TestClock::new(dir.path());
+        let forward = format!("pre.example.={}", auth.addr);
+        let clock_file = clock.path.display().to_string();
+        let (_res, addr) = start_resolver(
+            dir.path(),
+            &["--config", &cfg.display().to_string(), "--forward-zone", &forward, "--test-clock-file", &clock_file],
+        );
+        assert_eq!(query(addr, "www.pre.example.", RType::A, Q::rd()).answers(RType::A), vec!["192.0.2.81"]);
+        // 55 s later (5 s of 60 left) a client asks again: served from the cache.
+        clock.advance(55);
+        let near = query(addr, "www.pre.example.", RType::A, Q::rd());
+        assert!(near.msg.answers.iter().all(|r| r.ttl <= 6), "the cached answer, near its end: {}", near.summary());
+        std::thread::sleep(Duration::from_millis(300));
+        auth.proc.stop();
+        // Past the first TTL, with the authority gone.
+        clock.advance(10);
+        let later = query(addr, "www.pre.example.", RType::A, Q::rd());
+        if prefetch {
+            assert_eq!(later.answers(RType::A), vec!["192.0.2.81"], "refreshed before it expired: {}", later.summary());
+            assert!(later.msg.answers.iter().all(|r| r.ttl > 40), "with a fresh TTL: {}", later.summary());
+        } else {
+            assert_eq!(later.rcode(), rcode::SERVFAIL, "{}", later.summary());
+        }
     }
 }

@@ -130,6 +130,18 @@ pub struct StalePolicy {
     pub client_timeout: Duration,
 }
 
+/// Answers living less than this many seconds are not prefetched: they would be
+/// refreshed almost as often as asked.
+pub const PREFETCH_MIN_TTL: u64 = 10;
+
+/// True when `now` is within the last tenth of a life from `stored` to `expires` (as
+/// Unbound's `prefetch`), for lives of at least [`PREFETCH_MIN_TTL`].
+#[inline]
+pub fn prefetch_due(stored: u64, expires: u64, now: u64) -> bool {
+    let life = expires.saturating_sub(stored);
+    life >= PREFETCH_MIN_TTL && now < expires && (expires - now) * 10 <= life
+}
+
 struct ExpireAt;
 
 impl<K, V: Expires> moka::Expiry<K, V> for ExpireAt {

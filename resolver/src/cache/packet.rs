@@ -45,6 +45,24 @@ pub struct Packet {
     pub stored: u64,
     /// When it stops being served.
     pub expires: u64,
+    /// Set by the first hit that starts a prefetch, so one image starts one refresh.
+    pub prefetch_claimed: std::sync::atomic::AtomicBool,
+}
+
+impl Packet {
+    /// An image built at `stored`, served until `expires`.
+    pub fn new(image: Box<[u8]>, ttl_offsets: Box<[u16]>, stored: u64, expires: u64) -> Packet {
+        Packet { image, ttl_offsets, stored, expires, prefetch_claimed: Default::default() }
+    }
+
+    /// True the first time it is asked within the last tenth of the image's life (and
+    /// never for lives under [`crate::cache::PREFETCH_MIN_TTL`]): the caller refreshes
+    /// the answer behind it.
+    #[inline]
+    pub fn claim_prefetch(&self, now: u64) -> bool {
+        crate::cache::prefetch_due(self.stored, self.expires, now)
+            && !self.prefetch_claimed.swap(true, std::sync::atomic::Ordering::Relaxed)
+    }
 }
 
 /// The keys are the clients' questions, so the hash is keyed with a per-process random

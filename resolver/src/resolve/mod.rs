@@ -156,6 +156,8 @@ pub struct Settings {
     pub udp_payload: u16,
     /// Serve-stale (RFC 8767), when on.
     pub serve_stale: Option<crate::cache::StalePolicy>,
+    /// Refresh answers asked for in the last tenth of their TTL, in the background.
+    pub prefetch: bool,
 }
 
 impl Settings {
@@ -192,6 +194,7 @@ impl Settings {
             ttl: TtlPolicy { min: c.min_ttl, max: c.max_ttl, max_negative: c.max_negative_ttl, bogus: c.bogus_ttl },
             udp_payload: c.udp_payload,
             serve_stale: c.serve_stale,
+            prefetch: c.prefetch,
         }
     }
 }
@@ -213,6 +216,8 @@ pub struct Counters {
     pub nsec_synthesised: std::sync::atomic::AtomicU64,
     /// Stale answers served (RFC 8767): after a failed resolution, or while one is slow.
     pub stale_served: std::sync::atomic::AtomicU64,
+    /// Answers refreshed before they expired (prefetch).
+    pub prefetches: std::sync::atomic::AtomicU64,
 }
 
 /// The resolver: caches, trust anchors and the means to ask upstream.
@@ -464,6 +469,9 @@ impl Resolver {
     pub async fn resolve(self: &Arc<Self>, qname: &Name, qtype: RType) -> Arc<Answer> {
         let now = self.now();
         if let Some(a) = self.answers.get(qname, qtype, now) {
+            if self.settings.prefetch && crate::cache::prefetch_due(a.stored, a.expires, now) {
+                self.prefetch(qname, qtype);
+            }
             return a;
         }
         let key = crate::cache::key(qname, qtype);
@@ -550,6 +558,10 @@ impl Resolver {
                     a.answer = records;
                 }
                 let a = Arc::new(a);
+                // A failed refresh (prefetch) leaves the live answer it meant to replace.
+                if self.answers.get(qname, qtype, now).is_some() {
+                    return a;
+                }
                 // Remember failures briefly (RFC 9520 §3), so a dead zone is not hammered.
                 let mut cached = (*a).clone();
                 cached.expires = now + 5;
@@ -639,6 +651,40 @@ impl Resolver {
         });
         self.answers.put(qname, qtype, a.clone());
         a
+    }
+
+    /// Questions being resolved right now (client resolutions and prefetches).
+    pub fn inflight_len(&self) -> usize {
+        self.inflight.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    /// Refreshes the answer to `qname`/`qtype` in the background before it expires,
+    /// unless a resolution of it is already under way; the fresh answer replaces the
+    /// cached one. Needs a Tokio runtime (does nothing outside one).
+    pub fn prefetch(self: &Arc<Self>, qname: &Name, qtype: RType) {
+        let Ok(rt) = tokio::runtime::Handle::try_current() else { return };
+        let key = crate::cache::key(qname, qtype);
+        let cell = {
+            let mut m = self.inflight.lock().unwrap_or_else(|p| p.into_inner());
+            if m.contains_key(&key) {
+                return;
+            }
+            let cell = Arc::new(OnceCell::new());
+            m.insert(key.clone(), cell.clone());
+            cell
+        };
+        self.counters.prefetches.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let me = self.clone();
+        let q = qname.to_lowercase();
+        rt.spawn(async move {
+            let a = me.resolve_uncached(&q, qtype).await;
+            // Clients that came while it ran share the result.
+            let _ = cell.set(a);
+            let mut m = me.inflight.lock().unwrap_or_else(|p| p.into_inner());
+            if m.get(&key).is_some_and(|c| Arc::ptr_eq(c, &cell)) {
+                m.remove(&key);
+            }
+        });
     }
 
     /// `old`, expired, served stale (RFC 8767 §4): its records with the stale TTL and the

@@ -494,6 +494,7 @@ mod tests {
             ttl: TtlPolicy { min: 0, max: 86_400, max_negative: 3600, bogus: 60 },
             udp_payload: 1232,
             serve_stale: None,
+            prefetch: false,
         };
         let hints = vec![Hint { name: "ns.root.".parse().unwrap(), addrs: vec!["192.0.2.1".parse().unwrap()] }];
         let resolver = Resolver::new(

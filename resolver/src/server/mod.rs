@@ -154,6 +154,13 @@ impl Server {
             if !limit_udp || p.image.len() <= reply::udp_limit(&q, self.udp_payload) {
                 packet::write_hit(&p, &q, now, out);
                 self.stats.cache_hits.fetch_add(1, Ordering::Relaxed);
+                if self.resolver.settings.prefetch && p.claim_prefetch(now) {
+                    // A popular answer near its end: refresh it in the background, so
+                    // it does not expire under its clients (the rare, allocating case).
+                    if let Ok(name) = tern_shared::wire::Name::from_wire(q.qname) {
+                        self.resolver.prefetch(&name, q.qtype);
+                    }
+                }
                 return Admit::Reply;
             }
         }
@@ -229,15 +236,9 @@ impl Server {
                 let mut kbuf = [0u8; MAX_KEY];
                 let klen = make_key(&mut kbuf, q);
                 // The image is stored with TTLs as of `now`.
-                self.resolver.packets.insert(
-                    &kbuf[..klen],
-                    Packet {
-                        image: out.clone().into_boxed_slice(),
-                        ttl_offsets: offsets.into_iter().collect(),
-                        stored: now,
-                        expires: a.expires,
-                    },
-                );
+                self.resolver
+                    .packets
+                    .insert(&kbuf[..klen], Packet::new(out.clone().into_boxed_slice(), offsets.into_iter().collect(), now, a.expires));
             }
         }
     }
@@ -257,6 +258,8 @@ fn header_only(out: &mut Vec<u8>, h: tern_shared::wire::Header, rc: u16) {
 /// hits are answered on this thread and sent back in one `sendmmsg`; misses are resolved
 /// on the runtime and answered from there through a clone of the socket.
 pub fn udp_worker(sock: UdpSocket, server: Arc<Server>, rt: tokio::runtime::Handle) {
+    // In the runtime's context, so a cache hit can start a prefetch task.
+    let _in_runtime = rt.enter();
     let sock = Arc::new(sock);
     let mut batch = tern_shared::socket::UdpBatch::new();
     while !server.shutdown.load(Ordering::Relaxed) {
