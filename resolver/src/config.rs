@@ -81,6 +81,10 @@ pub struct RuleSpec {
     /// lines (`0.0.0.0 name ...`); `#` starts a comment. Read at start and on reload.
     #[serde(default)]
     pub suffix_files: Vec<String>,
+    /// Regular expressions (Rust `regex` syntax, linear-time) matched against the question
+    /// name, lowercased, in presentation format with its final dot (`www.example.com.`).
+    #[serde(default)]
+    pub pattern: Vec<String>,
 }
 
 /// `[dns64]`.

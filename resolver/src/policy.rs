@@ -13,8 +13,12 @@
 //!   (resolve normally and stop looking at rules). Blocked answers carry the Extended
 //!   DNS Error "Blocked" (RFC 8914 §4.16).
 //!
+//! Rules match names exactly, by suffix (also from blocklist files), by regular
+//! expression over the presentation form, or every name.
+//!
 //! Matching lowercases the question name into a stack buffer and looks each of its
-//! suffixes up in hash sets: no allocation per query.
+//! suffixes up in hash sets; pattern rules read the presentation form, also written on
+//! the stack: no allocation per query.
 
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
@@ -77,43 +81,71 @@ pub struct Rule {
     names: HashSet<Box<[u8]>>,
     /// These names and every name below them (lowercased wire form).
     suffixes: HashSet<Box<[u8]>>,
+    /// Names whose lowercased presentation form (with the final dot) matches.
+    pattern: Option<regex::bytes::Regex>,
 }
 
 impl Rule {
     /// A rule matching every name.
     pub fn all(action: Action) -> Rule {
-        Rule { action, all: true, names: HashSet::new(), suffixes: HashSet::new() }
+        Rule { action, all: true, names: HashSet::new(), suffixes: HashSet::new(), pattern: None }
     }
 
     /// A rule matching `names` exactly and everything at or below `suffixes`.
     pub fn names(action: Action, names: &[Name], suffixes: &[Name]) -> Rule {
         let key = |n: &Name| n.to_lowercase().wire().to_vec().into_boxed_slice();
-        Rule { action, all: false, names: names.iter().map(key).collect(), suffixes: suffixes.iter().map(key).collect() }
+        Rule { action, all: false, names: names.iter().map(key).collect(), suffixes: suffixes.iter().map(key).collect(), pattern: None }
     }
 
-    /// Where in `lower` (a lowercased wire name) the rule matches: the offset of the
-    /// matching suffix (0 for an exact name), or `None`.
-    fn matches(&self, lower: &[u8]) -> Option<usize> {
+    /// The same rule, also matching names whose lowercased presentation form (with the
+    /// final dot) matches any of `patterns` (regular expressions).
+    pub fn with_patterns(mut self, patterns: &[String]) -> Result<Rule, regex::Error> {
+        if !patterns.is_empty() {
+            let joined = patterns.iter().map(|p| format!("(?:{p})")).collect::<Vec<_>>().join("|");
+            self.pattern = Some(regex::bytes::Regex::new(&joined)?);
+        }
+        Ok(self)
+    }
+
+    /// Where in `lower` (a lowercased wire name, `text` its presentation form) the rule
+    /// matches: the offset of the matching suffix (0 for an exact name or a pattern), or
+    /// `None`.
+    fn matches(&self, lower: &[u8], text: &[u8]) -> Option<usize> {
         if self.all {
             return Some(lower.len() - 1);
         }
         if self.names.contains(lower) {
             return Some(0);
         }
-        if self.suffixes.is_empty() {
-            return None;
-        }
-        let mut off = 0;
-        loop {
-            if self.suffixes.contains(&lower[off..]) {
-                return Some(off);
+        if !self.suffixes.is_empty() {
+            let mut off = 0;
+            loop {
+                if self.suffixes.contains(&lower[off..]) {
+                    return Some(off);
+                }
+                let len = lower[off] as usize;
+                if len == 0 {
+                    break;
+                }
+                off += 1 + len;
             }
-            let len = lower[off] as usize;
-            if len == 0 {
-                return None;
-            }
-            off += 1 + len;
         }
+        self.pattern.as_ref().filter(|p| p.is_match(text)).map(|_| 0)
+    }
+}
+
+/// A name's presentation form built on the stack, for pattern rules.
+struct Presentation {
+    buf: [u8; 1024],
+    len: usize,
+}
+
+impl std::fmt::Write for Presentation {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let end = self.len + s.len();
+        self.buf.get_mut(self.len..end).ok_or(std::fmt::Error)?.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
     }
 }
 
@@ -215,8 +247,17 @@ impl Policy {
             write_local(q, sets, out);
             return (Verdict::Reply, Some("local"));
         }
+        // Pattern rules read the presentation form, built on the stack only when one exists.
+        let mut store;
+        let text: &[u8] = if self.rules.iter().any(|r| r.pattern.is_some()) {
+            store = Presentation { buf: [0; 1024], len: 0 };
+            let _ = tern_shared::wire::name::write_presentation(lower, &mut store);
+            &store.buf[..store.len]
+        } else {
+            &[]
+        };
         for rule in &self.rules {
-            let Some(off) = rule.matches(lower) else { continue };
+            let Some(off) = rule.matches(lower, text) else { continue };
             let v = match rule.action {
                 Action::Pass => Verdict::Resolve,
                 Action::Drop => Verdict::Drop,
@@ -393,12 +434,17 @@ pub fn build(spec: &crate::config::PolicySpec, base: &std::path::Path) -> Result
         for (j, f) in r.suffix_files.iter().enumerate() {
             suffixes.extend(read_name_file(&base.join(f)).map_err(|e| ConfigError::new(format!("{key}.suffix_files[{j}]"), e))?);
         }
-        let rule = match (r.all, names.is_empty() && suffixes.is_empty()) {
+        for (j, pat) in r.pattern.iter().enumerate() {
+            regex::bytes::Regex::new(pat).map_err(|e| ConfigError::new(format!("{key}.pattern[{j}]"), format!("{pat:?}: {e}")))?;
+        }
+        let rule = match (r.all, names.is_empty() && suffixes.is_empty() && r.pattern.is_empty()) {
             (true, true) => Rule::all(action),
-            (true, false) => return Err(ConfigError::new(key, "`all = true` cannot be combined with `name` or `suffix`")),
+            (true, false) => return Err(ConfigError::new(key, "`all = true` cannot be combined with `name`, `suffix` or `pattern`")),
             (false, true) if !r.suffix_files.is_empty() => Rule::names(action, &[], &[]),
-            (false, true) => return Err(ConfigError::new(key, "needs `name`, `suffix`, `suffix_files` or `all = true`")),
-            (false, false) => Rule::names(action, &names, &suffixes),
+            (false, true) => return Err(ConfigError::new(key, "needs `name`, `suffix`, `suffix_files`, `pattern` or `all = true`")),
+            (false, false) => Rule::names(action, &names, &suffixes)
+                .with_patterns(&r.pattern)
+                .map_err(|e| ConfigError::new(format!("{key}.pattern"), e.to_string()))?,
         };
         p.push_rule(rule);
     }
@@ -535,5 +581,25 @@ mod tests {
         assert!(e.contains("policy.rule[0]") && e.contains("needs"), "{e}");
         let e = spec("[policy]\nlocal_data = [\"a.lan. CNAME b.lan.\", \"a.lan. A 192.0.2.1\"]").unwrap_err().to_string();
         assert!(e.contains("CNAME"), "{e}");
+        let e = spec("[[policy.rule]]\naction = \"deny\"\npattern = [\"ok\", \"(unclosed\"]").unwrap_err().to_string();
+        assert!(e.contains("policy.rule[0].pattern[1]") && e.contains("(unclosed"), "{e}");
+    }
+
+    #[test]
+    fn pattern_rules_match_the_lowercased_presentation_name() {
+        let p = spec("[[policy.rule]]\naction = \"deny\"\npattern = [\"^ads[0-9]+\\\\.\", \"(^|\\\\.)track[a-z]*\\\\.example\\\\.$\"]")
+            .unwrap();
+        for blocked in ["ads7.example.", "ADS42.other.test.", "x.tracker.example.", "tracking.example."] {
+            let (v, m) = run(&p, blocked, RType::A, true);
+            assert_eq!(v, Verdict::Reply, "{blocked}");
+            assert_eq!(m.unwrap().rcode(), rcode::NXDOMAIN, "{blocked}");
+        }
+        for allowed in ["ads.example.", "myads1.example.", "tracker.example.com.", "x.tracker.example.org."] {
+            assert_eq!(run(&p, allowed, RType::A, true).0, Verdict::Resolve, "{allowed}");
+        }
+        // Escaped octets are matched as they are written in presentation format.
+        let p = spec("[[policy.rule]]\naction = \"refuse\"\npattern = [\"a\\\\\\\\.b\\\\.\"]").unwrap();
+        assert_eq!(run(&p, "a\\.b.example.", RType::A, true).0, Verdict::Reply);
+        assert_eq!(run(&p, "a.b.example.", RType::A, true).0, Verdict::Resolve);
     }
 }

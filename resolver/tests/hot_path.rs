@@ -93,6 +93,8 @@ fn cache_hits_allocate_nothing() {
             use tern_resolver::policy::{Action, Policy, Rule};
             let mut p = Policy::new(300);
             p.push_rule(Rule::names(Action::Deny, &["tracker.example.".parse().unwrap()], &["ads.example.".parse().unwrap()]));
+            // A pattern rule too: the name's text is built on the stack, the regex reused.
+            p.push_rule(Rule::names(Action::Deny, &[], &[]).with_patterns(&["^ads[0-9]+\\.".to_string()]).unwrap());
             p.add_local(&"printer.lan.".parse().unwrap(), RType::A, 300, &[192, 0, 2, 7], true);
             p
         }),

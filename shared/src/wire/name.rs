@@ -322,6 +322,24 @@ impl<'a> Iterator for Labels<'a> {
     }
 }
 
+/// Writes a wire-format name (uncompressed, as in a question) in presentation format
+/// (RFC 1035 §5.1) with its final dot, without allocating. A malformed name is an error.
+pub fn write_presentation(wire: &[u8], f: &mut impl fmt::Write) -> fmt::Result {
+    if wire.first() == Some(&0) {
+        return f.write_str(".");
+    }
+    let mut pos = 0;
+    loop {
+        let len = *wire.get(pos).ok_or(fmt::Error)? as usize;
+        if len == 0 {
+            return Ok(());
+        }
+        fmt_label(f, wire.get(pos + 1..pos + 1 + len).ok_or(fmt::Error)?)?;
+        f.write_str(".")?;
+        pos += 1 + len;
+    }
+}
+
 /// Writes one label in presentation format with RFC 1035 §5.1 escapes.
 pub(crate) fn fmt_label(f: &mut impl fmt::Write, label: &[u8]) -> fmt::Result {
     for &b in label {

@@ -403,10 +403,17 @@ fn modules(sc: &Scenario) -> Result<Modules, String> {
                 _ => continue,
             },
             // A pattern that is a whole wire-format name (ending in the root label) can only
-            // match at the end of the query name: a suffix. Other Lua patterns are not mapped.
+            // match at the end of the query name: a suffix. Other Lua patterns over the
+            // wire form become `pattern` rules over the presentation form.
             "pattern" => match args.split_once("todname(") {
                 Some((_, rest)) => quoted(rest).into_iter().take(1).collect(),
-                None => continue,
+                None => {
+                    let lua = quoted(args).into_iter().next().ok_or("feature-list: pattern without a string")?;
+                    let re = lua_wire_pattern_to_regex(&lua)?;
+                    let a = action.ok_or("feature-list: FORWARD by pattern")?;
+                    policy.push_rule(Rule::names(a, &[], &[]).with_patterns(&[re]).map_err(|e| format!("feature-list: {e}"))?);
+                    continue;
+                }
             },
             _ => continue,
         };
@@ -435,6 +442,60 @@ fn modules(sc: &Scenario) -> Result<Modules, String> {
         m.policy = Some(policy);
     }
     Ok(m)
+}
+
+/// Translates a Knot Resolver `policy.pattern` (a Lua pattern over the wire-format name)
+/// into a regular expression over the presentation form, for the subset the scenarios
+/// use: literal characters, `[...]` classes, `%` escapes, the `* + - ?` repetitions and
+/// `\N` length octets. A length octet starts a label: at the start of the pattern it is
+/// the start of the name or a dot, later a dot; the label the pattern ends in ends with
+/// a dot (the next length octet). The label lengths themselves are not checked.
+fn lua_wire_pattern_to_regex(lua: &str) -> Result<String, String> {
+    let mut out = String::new();
+    let mut chars = lua.chars().peekable();
+    let mut in_label = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                let mut digits = String::new();
+                while let Some(d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+                    digits.push(*d);
+                    chars.next();
+                }
+                if digits.is_empty() {
+                    return Err(format!("pattern {lua:?}: only \\N length escapes are mapped"));
+                }
+                if digits == "0" {
+                    // The root label: the name ends here.
+                    out.push_str(if out.is_empty() { "^\\.$" } else { "\\.$" });
+                    in_label = false;
+                    continue;
+                }
+                out.push_str(if out.is_empty() { "(?:^|\\.)" } else { "\\." });
+                in_label = true;
+                continue;
+            }
+            '[' => {
+                out.push('[');
+                for d in chars.by_ref() {
+                    out.push(d);
+                    if d == ']' {
+                        break;
+                    }
+                }
+            }
+            '%' => out.push_str(&regex::escape(&chars.next().map(String::from).unwrap_or_default())),
+            '*' | '+' | '?' => out.push(c),
+            '-' => out.push_str("*?"),
+            '.' => out.push_str("[^.]"),
+            '^' if out.is_empty() => out.push('^'),
+            other => out.push_str(&regex::escape(&other.to_string())),
+        }
+    }
+    if in_label {
+        out.push_str("\\.");
+    }
+    Ok(out)
 }
 
 /// Builds the resolver the scenario's CONFIG describes.
@@ -716,5 +777,20 @@ SCENARIO_END
     fn deckard_dates_are_utc() {
         assert_eq!(date_secs("20120420235959"), Some(1_334_966_399));
         assert_eq!(date_secs("2012042023595"), None);
+    }
+
+    #[test]
+    fn lua_wire_patterns_become_presentation_regexes() {
+        // module_policy_deny_suff_patt's pattern: the labels "example0" to "example8" then
+        // "cz", anywhere in the name (Lua patterns are not anchored).
+        let re = regex::Regex::new(&lua_wire_pattern_to_regex(r"\8example[0-8]\2cz").unwrap()).unwrap();
+        for hit in ["example1.cz.", "www.example8.cz.", "example0.cz.more."] {
+            assert!(re.is_match(hit), "{hit}");
+        }
+        for miss in ["example9.cz.", "myexample1.cz.", "example1.czech."] {
+            assert!(!re.is_match(miss), "{miss}");
+        }
+        let anchored = regex::Regex::new(&lua_wire_pattern_to_regex(r"\2cz\0").unwrap()).unwrap();
+        assert!(anchored.is_match("nic.cz.") && !anchored.is_match("cz.example."));
     }
 }
