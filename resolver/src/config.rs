@@ -54,12 +54,25 @@ pub struct PolicySpec {
     pub ttl: String,
     /// Rules, tried in order; the first that matches decides.
     pub rule: Vec<RuleSpec>,
+    /// Address rewriting in answers (Knot Resolver's `renumber`), first match wins.
+    pub renumber: Vec<RenumberSpec>,
 }
 
 impl Default for PolicySpec {
     fn default() -> Self {
-        PolicySpec { local_data: Vec::new(), local_data_ptr: true, ttl: "5m".into(), rule: Vec::new() }
+        PolicySpec { local_data: Vec::new(), local_data_ptr: true, ttl: "5m".into(), rule: Vec::new(), renumber: Vec::new() }
     }
+}
+
+/// `[[policy.renumber]]`: A and AAAA records inside `from` are answered inside `to`
+/// instead, their host bits kept (for networks reached through address translation).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct RenumberSpec {
+    /// The prefix to rewrite (`"10.0.0.0/24"`).
+    pub from: String,
+    /// The prefix it becomes: an address of the same family (`"192.0.2.0"`).
+    pub to: String,
 }
 
 /// `[[policy.rule]]`.

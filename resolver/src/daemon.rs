@@ -59,10 +59,21 @@ pub fn apply_reload(server: &Server, old: &Config, new: &Config) -> String {
         || new.managed_trust_anchor_files != old.managed_trust_anchor_files
         || new.root_hints != old.root_hints
         || new.cache_max_entries != old.cache_max_entries
+        || new.serve_stale != old.serve_stale
+        || new.prefetch != old.prefetch
+        || new.harden_glue != old.harden_glue
+        || new.minimal_responses != old.minimal_responses
     {
-        notes.push("note: listen, threads, trust-anchor files, root hints and cache size changes need a restart".to_string());
+        notes.push(
+            "note: listen, threads, trust-anchor files, root hints, cache size, serve-stale, prefetch, harden_glue and minimal_responses changes need a restart"
+                .to_string(),
+        );
     }
     server.allow_from.store(Arc::new(new.allow_from.clone()));
+    if new.policy.renumbers() != old.policy.renumbers() {
+        // Rewritten (or no longer rewritten) addresses are in the packet cache.
+        r.packets.clear();
+    }
     server.policy.store(Arc::new(new.policy.clone()));
     if new.dns64 != old.dns64 {
         server.dns64.store(new.dns64.clone().map(Arc::new));

@@ -167,6 +167,8 @@ pub struct Policy {
     rules: Vec<Rule>,
     /// TTL of the SOA in `deny` answers (its minimum too).
     negative_ttl: u32,
+    /// Address rewriting in answers, first match wins.
+    renumber: Vec<(ipnet::IpNet, IpAddr)>,
 }
 
 /// What [`Policy::respond`] decided.
@@ -189,6 +191,67 @@ impl Policy {
     /// True when nothing is configured (the server then skips the lookup entirely).
     pub fn is_empty(&self) -> bool {
         self.local.is_empty() && self.rules.is_empty()
+    }
+
+    /// Answers with addresses inside `from` rewritten into `to` (same family), keeping
+    /// the host bits.
+    pub fn add_renumber(&mut self, from: ipnet::IpNet, to: IpAddr) {
+        self.renumber.push((from, to));
+    }
+
+    /// The renumbering entries, in order.
+    pub fn renumbers(&self) -> &[(ipnet::IpNet, IpAddr)] {
+        &self.renumber
+    }
+
+    /// `a` with its A and AAAA records renumbered, if any address changed. A rewritten
+    /// RRset loses its RRSIGs (they cannot verify any more), and the answer its AD:
+    /// it is the resolver's own data now, like a DNS64 synthesis.
+    pub fn renumbered(&self, a: &crate::cache::Answer) -> Option<crate::cache::Answer> {
+        if self.renumber.is_empty() || !a.answer.iter().any(|s| matches!(s.rtype, RType::A | RType::AAAA)) {
+            return None;
+        }
+        let mut changed = false;
+        let answer = a
+            .answer
+            .iter()
+            .map(|s| {
+                if !matches!(s.rtype, RType::A | RType::AAAA) {
+                    return s.clone();
+                }
+                let rdatas: Vec<Box<[u8]>> = s.rdatas.iter().map(|rd| self.renumber_rdata(rd).unwrap_or_else(|| rd.clone())).collect();
+                if rdatas == s.rdatas {
+                    return s.clone();
+                }
+                changed = true;
+                crate::rrset::RRset::new(s.owner.clone(), s.rtype, s.ttl, rdatas)
+            })
+            .collect();
+        changed.then(|| crate::cache::Answer {
+            answer,
+            security: crate::validator::Security::Insecure(crate::validator::InsecureReason::Synthesized),
+            ..a.clone()
+        })
+    }
+
+    fn renumber_rdata(&self, rd: &[u8]) -> Option<Box<[u8]>> {
+        let ip = match rd.len() {
+            4 => IpAddr::from(<[u8; 4]>::try_from(rd).ok()?),
+            16 => IpAddr::from(<[u8; 16]>::try_from(rd).ok()?),
+            _ => return None,
+        };
+        let (from, to) = self.renumber.iter().find(|(from, _)| from.contains(&ip))?;
+        Some(match (ip, to, from.hostmask()) {
+            (IpAddr::V4(ip), IpAddr::V4(to), IpAddr::V4(host)) => {
+                let h = u32::from(host);
+                Box::from(((u32::from(*to) & !h) | (u32::from(ip) & h)).to_be_bytes())
+            }
+            (IpAddr::V6(ip), IpAddr::V6(to), IpAddr::V6(host)) => {
+                let h = u128::from(host);
+                Box::from(((u128::from(*to) & !h) | (u128::from(ip) & h)).to_be_bytes())
+            }
+            _ => return None,
+        })
     }
 
     /// How many rules there are.
@@ -448,6 +511,18 @@ pub fn build(spec: &crate::config::PolicySpec, base: &std::path::Path) -> Result
         };
         p.push_rule(rule);
     }
+    for (i, r) in spec.renumber.iter().enumerate() {
+        let key = format!("policy.renumber[{i}]");
+        let from: ipnet::IpNet = r
+            .from
+            .parse()
+            .map_err(|_| ConfigError::new(format!("{key}.from"), format!("{:?} is not a prefix such as 10.0.0.0/24", r.from)))?;
+        let to: IpAddr = r.to.parse().map_err(|_| ConfigError::new(format!("{key}.to"), format!("{:?} is not an address", r.to)))?;
+        if from.addr().is_ipv4() != to.is_ipv4() {
+            return Err(ConfigError::new(format!("{key}.to"), format!("{to} is not of the same address family as {from}")));
+        }
+        p.add_renumber(from, to);
+    }
     Ok(p)
 }
 
@@ -583,6 +658,43 @@ mod tests {
         assert!(e.contains("CNAME"), "{e}");
         let e = spec("[[policy.rule]]\naction = \"deny\"\npattern = [\"ok\", \"(unclosed\"]").unwrap_err().to_string();
         assert!(e.contains("policy.rule[0].pattern[1]") && e.contains("(unclosed"), "{e}");
+    }
+
+    #[test]
+    fn renumbering_rewrites_the_prefix_keeps_the_host_and_drops_signatures() {
+        use crate::cache::{Answer, AnswerKind};
+        use crate::rrset::RRset;
+        let p = spec("[[policy.renumber]]\nfrom = \"10.1.2.0/24\"\nto = \"192.0.2.0\"\n[[policy.renumber]]\nfrom = \"fd00::/64\"\nto = \"2001:db8:1::\"").unwrap();
+        let owner: Name = "www.example.".parse().unwrap();
+        let mut a4 = RRset::new(owner.clone(), RType::A, 300, vec![Box::from([10, 1, 2, 77]), Box::from([10, 9, 9, 9])]);
+        a4.sigs.push(Box::from([0u8; 20]));
+        let v6: std::net::Ipv6Addr = "fd00::abcd".parse().unwrap();
+        let a6 = RRset::new(owner.clone(), RType::AAAA, 300, vec![Box::from(v6.octets())]);
+        let answer = Answer {
+            kind: AnswerKind::Positive,
+            rcode: 0,
+            answer: vec![a4, a6],
+            authority: Vec::new(),
+            security: crate::validator::Security::Secure,
+            ede: None,
+            stored: 0,
+            expires: 300,
+            stale_until: 0,
+        };
+        let r = p.renumbered(&answer).expect("renumbered");
+        assert_eq!(&r.answer[0].rdatas[0][..], &[192, 0, 2, 77], "host bits kept");
+        assert_eq!(&r.answer[0].rdatas[1][..], &[10, 9, 9, 9], "outside the prefix: unchanged");
+        assert!(r.answer[0].sigs.is_empty(), "a rewritten RRset cannot keep its RRSIGs");
+        let want: std::net::Ipv6Addr = "2001:db8:1::abcd".parse().unwrap();
+        assert_eq!(&r.answer[1].rdatas[0][..], &want.octets());
+        assert!(!r.security.is_secure(), "no AD for rewritten data");
+        // Nothing inside a prefix: nothing to rewrite.
+        let other = Answer { answer: vec![RRset::new(owner, RType::A, 300, vec![Box::from([198, 51, 100, 1])])], ..answer };
+        assert!(p.renumbered(&other).is_none());
+        let e = spec("[[policy.renumber]]\nfrom = \"10.0.0.0/8\"\nto = \"2001:db8::\"").unwrap_err().to_string();
+        assert!(e.contains("policy.renumber[0].to") && e.contains("family"), "{e}");
+        let e = spec("[[policy.renumber]]\nfrom = \"10.0.0.0\"\nto = \"192.0.2.0\"").unwrap_err().to_string();
+        assert!(e.contains("policy.renumber[0].from"), "{e}");
     }
 
     #[test]

@@ -161,3 +161,19 @@ fn reload_replaces_the_policy_without_restart() {
     assert!(s.res.running(), "{}", s.res.log_text());
     let _ = s.dir.path();
 }
+
+#[test]
+fn renumbered_addresses_are_answered_without_signatures_or_ad() {
+    // mail.example.com A 192.0.2.2 (signed, secure) is answered inside 198.51.100.0/24.
+    let s = setup("[[policy.renumber]]\nfrom = \"192.0.2.0/24\"\nto = \"198.51.100.0\"\n");
+    let r = query(s.addr, "mail.example.com.", RType::A, Q::rd_dnssec());
+    assert_eq!(r.answers(RType::A), vec!["198.51.100.2"], "{}", r.summary());
+    assert!(!r.flag(flags::AD), "rewritten data is not authentic: {}", r.summary());
+    assert_eq!(r.msg.answers.iter().filter(|x| x.rtype == RType::RRSIG).count(), 0, "no RRSIG for the rewritten RRset");
+    // Twice: the second answer comes from the packet cache, rewritten as well.
+    assert_eq!(query(s.addr, "mail.example.com.", RType::A, Q::rd_dnssec()).answers(RType::A), vec!["198.51.100.2"]);
+    if require("dig") {
+        let out = dig(s.addr, "mail.example.com", "A", &["+short"]);
+        assert_eq!(out.trim(), "198.51.100.2", "dig");
+    }
+}

@@ -202,6 +202,9 @@ impl Server {
                 }
             }
         }
+        if let Some(r) = self.policy.load().renumbered(&a) {
+            a = Arc::new(r);
+        }
         if crate::validator::sentinel::parse(&qname).is_some() {
             let root_tags: Vec<u16> = {
                 let anchors = self.resolver.anchors.read().unwrap_or_else(|p| p.into_inner());

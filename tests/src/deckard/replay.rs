@@ -359,11 +359,17 @@ fn modules(sc: &Scenario) -> Result<Modules, String> {
     let mut m = Modules::default();
     let mut policy = Policy::new(300);
     let mut hint_name: Option<Name> = None;
+    let mut renumber_src: Option<ipnet::IpNet> = None;
     for v in config_value(sc, "features") {
         for item in v.split(';') {
             let Some((k, val)) = item.split_once('=') else { continue };
             let val = val.trim();
             match k.trim() {
+                "renumber_src" => renumber_src = Some(val.parse().map_err(|_| format!("renumber_src {val:?}"))?),
+                "renumber_dst" => {
+                    let from = renumber_src.take().ok_or("renumber_dst before renumber_src")?;
+                    policy.add_renumber(from, val.parse().map_err(|_| format!("renumber_dst {val:?}"))?);
+                }
                 "dns64_prefix" => {
                     let prefix = format!("{val}/96").parse().map_err(|_| format!("dns64_prefix {val:?}"))?;
                     m.dns64 = Some(tern_resolver::dns64::Dns64 { prefix, exclude: vec!["::ffff:0:0/96".parse().unwrap()] });
@@ -438,9 +444,7 @@ fn modules(sc: &Scenario) -> Result<Modules, String> {
             }
         }
     }
-    if !policy.is_empty() {
-        m.policy = Some(policy);
-    }
+    m.policy = Some(policy);
     Ok(m)
 }
 

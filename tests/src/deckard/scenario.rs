@@ -110,6 +110,23 @@ pub struct ScenarioError {
 const DEFAULT_TTL: u32 = 3600;
 
 /// Cuts a `;` comment off a line (a `;` inside double quotes is kept).
+/// A CONFIG line without its comment: there a `;` starts one only at the start of the
+/// line or after white space, since values such as Knot Resolver `features` lists
+/// (`renumber_src = 1.2.3.0/24; renumber_dst = 4.5.6.0`) use `;` as a separator.
+fn strip_config_comment(line: &str) -> &str {
+    let mut quoted = false;
+    let mut prev_space = true;
+    for (i, c) in line.char_indices() {
+        match c {
+            '"' => quoted = !quoted,
+            ';' if !quoted && prev_space => return &line[..i],
+            _ => {}
+        }
+        prev_space = c.is_whitespace();
+    }
+    line
+}
+
 fn strip_comment(line: &str) -> &str {
     let mut quoted = false;
     let mut escaped = false;
@@ -158,7 +175,7 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
     loop {
         let Some(raw) = lines.get(i) else { return Err(err(i, "no CONFIG_END".into())) };
         i += 1;
-        let line = strip_comment(raw);
+        let line = strip_config_comment(raw);
         let line = line.split('#').next().unwrap_or("").trim();
         if line.is_empty() {
             continue;
