@@ -11,9 +11,8 @@
 //! TTLs are clamped to the configured floor and cap when stored; entries are checked
 //! against the injected clock when read, so a fake clock drives expiry in tests.
 //!
-//! # Limitations
-//! No prefetch of popular answers before they expire. Aggressive use of NSEC/NSEC3
-//! (RFC 8198) lives in [`nsec`] and the resolver.
+//! Answers asked for near their end can be refreshed early ([`prefetch_due`]).
+//! Aggressive use of NSEC/NSEC3 (RFC 8198) lives in [`nsec`] and the resolver.
 
 pub mod nsec;
 pub mod packet;

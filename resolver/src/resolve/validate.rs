@@ -262,11 +262,7 @@ impl Resolver {
         }
         let a = self.anchors.read().unwrap_or_else(|p| p.into_inner());
         let (zone, list) = a.for_zone(name)?;
-        let unusable = anchor_unusable(list)?;
-        Some(
-            Bogus::new(BogusReason::AnchorUnsupported { zone: zone.clone(), digest: unusable == InsecureReason::UnsupportedDigest })
-                .at(zone, RType::DNSKEY),
-        )
+        Some(anchor_bogus(zone, anchor_unusable(list)?))
     }
 
     /// Walks from the closest trust anchor down to `target`, one label at a time,
@@ -492,10 +488,9 @@ impl Resolver {
             // operator declared the zone signed, and passing its data unchecked would
             // undo that silently, so it fails closed (as Knot Resolver does; Unbound
             // ignores such an anchor). The daemon warns about such anchors at start.
-            ZoneKeys::Insecure(r @ (InsecureReason::UnsupportedAlgorithm | InsecureReason::UnsupportedDigest)) => ZoneKeys::Bogus(
-                Bogus::new(BogusReason::AnchorUnsupported { zone: zone.clone(), digest: r == InsecureReason::UnsupportedDigest })
-                    .at(zone, RType::DNSKEY),
-            ),
+            ZoneKeys::Insecure(r @ (InsecureReason::UnsupportedAlgorithm | InsecureReason::UnsupportedDigest)) => {
+                ZoneKeys::Bogus(anchor_bogus(zone, r))
+            }
             other => other,
         };
         let ttl = match &state {
@@ -542,6 +537,12 @@ pub fn anchor_unusable(list: &[tern_trust_anchors::Anchor]) -> Option<InsecureRe
         return None;
     }
     Some(if alg_ok { InsecureReason::UnsupportedDigest } else { InsecureReason::UnsupportedAlgorithm })
+}
+
+/// The bogus result for data under `zone`'s unusable anchor, `why` it is unusable.
+fn anchor_bogus(zone: &Name, why: InsecureReason) -> Bogus {
+    Bogus::new(BogusReason::AnchorUnsupported { zone: zone.clone(), digest: why == InsecureReason::UnsupportedDigest })
+        .at(zone, RType::DNSKEY)
 }
 
 fn key_state(o: KeyOutcome) -> ZoneKeys {
