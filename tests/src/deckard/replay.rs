@@ -345,8 +345,9 @@ pub fn fixed_qmin(sc: &Scenario) -> Option<bool> {
 /// tern-resolver, mapped onto its own configuration: static hints are `policy.local_data`
 /// (with reverse PTRs), `dns64_prefix` is `dns64.prefix`, policy rules are
 /// `[[policy.rule]]` (kresd's DROP answers SERVFAIL, so it maps to `servfail`; FORWARD
-/// is a recursive forward zone). Settings tern has no counterpart for are left out, and
-/// the scenario then fails as listed in known-failures.txt.
+/// is a recursive forward zone; Lua patterns become `pattern` rules), `renumber_src` and
+/// `renumber_dst` are `[[policy.renumber]]`. Settings tern has no counterpart for are
+/// left out, and the scenario then fails as listed in known-failures.txt.
 #[derive(Default)]
 struct Modules {
     policy: Option<tern_resolver::policy::Policy>,
