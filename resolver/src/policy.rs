@@ -199,6 +199,30 @@ impl Policy {
         self.renumber.push((from, to));
     }
 
+    /// The local data of type `qtype` at `name` as an answer at `now`, if there is any
+    /// (a local name without that type is NODATA, as [`respond`](Self::respond) answers).
+    /// For answers the server builds itself, such as DNS64's PTR mapping.
+    pub fn local_answer(&self, name: &Name, qtype: RType, now: u64) -> Option<crate::cache::Answer> {
+        let sets = self.local.get(name.to_lowercase().wire())?;
+        let answer: Vec<crate::rrset::RRset> = sets
+            .iter()
+            .filter(|s| s.rtype == qtype)
+            .map(|s| crate::rrset::RRset::new(name.clone(), s.rtype, s.ttl, s.rdatas.clone()))
+            .collect();
+        let ttl = answer.iter().map(|s| s.ttl).min().unwrap_or(self.negative_ttl);
+        Some(crate::cache::Answer {
+            kind: if answer.is_empty() { crate::cache::AnswerKind::NoData } else { crate::cache::AnswerKind::Positive },
+            rcode: rcode::NOERROR,
+            answer,
+            authority: Vec::new(),
+            security: crate::validator::Security::Insecure(crate::validator::InsecureReason::Synthesized),
+            ede: None,
+            stored: now,
+            expires: now + u64::from(ttl),
+            stale_until: 0,
+        })
+    }
+
     /// The renumbering entries, in order.
     pub fn renumbers(&self) -> &[(ipnet::IpNet, IpAddr)] {
         &self.renumber

@@ -138,6 +138,16 @@ fn dns64_synthesises_aaaa_only_where_none_exists() {
         let out = dig(s.addr, "mail.example.com", "AAAA", &["+short"]);
         assert_eq!(out.trim(), "64:ff9b::c000:202", "dig");
     }
+    // The PTR of a synthesised address maps to the IPv4 name (RFC 6147 §5.3.1), whose
+    // PTR here is local data (printer.lan. A 192.0.2.7 has a reverse PTR).
+    let v6: std::net::IpAddr = "64:ff9b::c000:207".parse().unwrap();
+    let ptr = query(s.addr, &tern_resolver::policy::reverse_name(v6).to_string(), RType::PTR, Q::rd());
+    assert_eq!(ptr.answers(RType::PTR), vec!["printer.lan."], "{}", ptr.summary());
+    assert_eq!(ptr.answers(RType::CNAME), vec!["7.2.0.192.in-addr.arpa."], "{}", ptr.summary());
+    if require("dig") {
+        let out = dig(s.addr, "-x", "64:ff9b::c000:207", &["+short"]);
+        assert!(out.lines().any(|l| l.trim() == "printer.lan."), "dig -x: {out}");
+    }
 }
 
 #[test]

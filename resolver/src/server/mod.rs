@@ -182,7 +182,12 @@ impl Server {
         let ptr_target = if q.qtype == RType::PTR { self.dns64.load_full().and_then(|d| d.reverse_target(&qname)) } else { None };
         let mut a = match &ptr_target {
             Some(t) => {
-                let ans = self.resolver.resolve(t, RType::PTR).await;
+                // The IPv4 name may be local data (a hosts-style PTR) the resolver never sees.
+                let local = self.policy.load().local_answer(t, RType::PTR, self.resolver.now());
+                let ans = match local {
+                    Some(l) => Arc::new(l),
+                    None => self.resolver.resolve(t, RType::PTR).await,
+                };
                 Arc::new(crate::dns64::reverse_answer(&qname, t, &ans, self.resolver.now()))
             }
             None => self.resolver.resolve(&qname, q.qtype).await,
