@@ -385,15 +385,18 @@ impl<T: Transport> Transport for Late<T> {
 }
 
 /// Answers `www.example. A` (TTL 60) while `up` holds; times out otherwise. Every reply
-/// is `delay` late.
-fn flaky(up: Arc<std::sync::atomic::AtomicBool>, delay: Duration) -> Arc<Late<ByServer>> {
+/// is `delay` late. `asked` counts the queries for `www.example. A`.
+fn flaky(up: Arc<std::sync::atomic::AtomicBool>, delay: Duration, asked: Arc<AtomicU64>) -> Arc<Late<ByServer>> {
     Arc::new(Late(
         ByServer(Box::new(move |_, q| {
+            let qq = &q.questions[0];
+            let data = qq.name == n("www.example.") && qq.qtype == RType::A;
+            if data {
+                asked.fetch_add(1, Ordering::Relaxed);
+            }
             if !up.load(Ordering::Relaxed) {
                 return None;
             }
-            let qq = &q.questions[0];
-            let data = qq.name == n("www.example.") && qq.qtype == RType::A;
             let answer = if data { vec![Record::new(n("www.example."), RType::A, 60, vec![192, 0, 2, 10])] } else { vec![] };
             Some((rcode::NOERROR, true, answer, if data { vec![] } else { vec![soa(".", 60)] }, vec![]))
         })),
@@ -407,6 +410,8 @@ struct FlakySetup {
     up: Arc<std::sync::atomic::AtomicBool>,
     clock: Arc<FakeClock>,
     rt: tokio::runtime::Runtime,
+    /// Upstream queries for `www.example. A` so far.
+    asked: Arc<AtomicU64>,
 }
 
 fn flaky_setup(tweak: impl FnOnce(&mut Settings), delay: Duration) -> FlakySetup {
@@ -414,15 +419,17 @@ fn flaky_setup(tweak: impl FnOnce(&mut Settings), delay: Duration) -> FlakySetup
     let clock = Arc::new(FakeClock(AtomicU64::new(1_800_000_000_000)));
     let mut s = settings(false);
     tweak(&mut s);
-    let r = Arc::new(Resolver::new(s, 10_000, hints(), TrustAnchors::new(), Default::default(), flaky(up.clone(), delay), clock.clone()));
+    let asked = Arc::new(AtomicU64::new(0));
+    let transport = flaky(up.clone(), delay, asked.clone());
+    let r = Arc::new(Resolver::new(s, 10_000, hints(), TrustAnchors::new(), Default::default(), transport, clock.clone()));
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    FlakySetup { r, up, clock, rt }
+    FlakySetup { r, up, clock, rt, asked }
 }
 
 #[test]
 fn expired_answers_are_served_stale_while_the_authorities_fail() {
     for serve_stale in [true, false] {
-        let FlakySetup { r, up, clock, rt } =
+        let FlakySetup { r, up, clock, rt, .. } =
             flaky_setup(|s| s.serve_stale = serve_stale.then(|| stale_policy(Duration::ZERO)), Duration::ZERO);
         let www = n("www.example.");
         assert_eq!(rt.block_on(r.resolve(&www, RType::A)).kind, AnswerKind::Positive);
@@ -461,14 +468,20 @@ fn a_slow_resolution_gets_the_stale_answer_after_the_client_timer() {
         s.serve_stale = Some(stale_policy(Duration::from_millis(100)));
         s.query_timeout = Duration::from_secs(2);
     };
-    let FlakySetup { r, clock, rt, .. } = flaky_setup(tweak, slow);
+    let FlakySetup { r, clock, rt, asked, .. } = flaky_setup(tweak, slow);
     let www = n("www.example.");
     assert_eq!(rt.block_on(r.resolve(&www, RType::A)).kind, AnswerKind::Positive);
+    assert_eq!(asked.load(Ordering::Relaxed), 1);
     clock.0.fetch_add(120_000, Ordering::Relaxed);
     let started = Instant::now();
     let a = rt.block_on(r.resolve(&www, RType::A));
     assert!(a.is_stale(), "{a:?}");
     assert!(started.elapsed() < slow, "answered before the slow server: {:?}", started.elapsed());
+    // A second client while the resolution is still going: stale too, and it joins the
+    // resolution under way instead of asking the authorities again.
+    let b = rt.block_on(r.resolve(&www, RType::A));
+    assert!(b.is_stale(), "{b:?}");
+    assert!(started.elapsed() < slow, "still before the slow server: {:?}", started.elapsed());
     // The resolution finishes on its own and the fresh answer replaces the stale one.
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
@@ -479,12 +492,13 @@ fn a_slow_resolution_gets_the_stale_answer_after_the_client_timer() {
         assert!(Instant::now() < deadline, "the resolution went on after the stale answer");
         std::thread::sleep(Duration::from_millis(50));
     }
+    assert_eq!(asked.load(Ordering::Relaxed), 2, "one refresh for both clients");
 }
 
 #[test]
 fn answers_asked_near_expiry_are_refreshed_in_the_background() {
     for prefetch in [true, false] {
-        let FlakySetup { r, up, clock, rt } = flaky_setup(|s| s.prefetch = prefetch, Duration::ZERO);
+        let FlakySetup { r, up, clock, rt, .. } = flaky_setup(|s| s.prefetch = prefetch, Duration::ZERO);
         let www = n("www.example.");
         let first = rt.block_on(r.resolve(&www, RType::A));
         // Too early for a refresh (40 s left of 60).
@@ -514,7 +528,7 @@ fn answers_asked_near_expiry_are_refreshed_in_the_background() {
 
 #[test]
 fn a_failed_refresh_keeps_the_live_answer() {
-    let FlakySetup { r, up, clock, rt } = flaky_setup(|s| s.prefetch = true, Duration::ZERO);
+    let FlakySetup { r, up, clock, rt, .. } = flaky_setup(|s| s.prefetch = true, Duration::ZERO);
     let www = n("www.example.");
     let first = rt.block_on(r.resolve(&www, RType::A));
     up.store(false, Ordering::Relaxed);

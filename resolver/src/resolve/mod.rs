@@ -35,7 +35,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 use tern_shared::wire::{ede, rcode, Name, RType};
 use tern_trust_anchors::{NtaSet, TrustAnchors};
-use tokio::sync::OnceCell;
+use tokio::sync::watch;
 
 /// RFC 1034 §3.6.2 / Unbound `max-query-restarts`-like bound on CNAME/DNAME chains.
 pub const MAX_CHAIN: usize = 12;
@@ -262,7 +262,38 @@ pub struct Resolver {
     transport: Arc<dyn Transport>,
     clock: Arc<dyn Clock>,
     hints: Vec<Hint>,
-    inflight: Mutex<HashMap<(Box<[u8]>, u16), Arc<OnceCell<Arc<Answer>>>>>,
+    inflight: Mutex<HashMap<QuestionKey, Pending>>,
+}
+
+/// A resolution in flight: its answer arrives here once, when it ends. Everyone asking
+/// the same question meanwhile (clients, a prefetch) waits on the same one.
+type Pending = watch::Receiver<Option<Arc<Answer>>>;
+
+/// A question as the caches key it (see [`crate::cache::key`]).
+type QuestionKey = (Box<[u8]>, u16);
+
+/// Takes a finished (or panicked) resolution's entry out of the in-flight map.
+struct InflightEntry {
+    resolver: Arc<Resolver>,
+    key: QuestionKey,
+    rx: Pending,
+}
+
+impl Drop for InflightEntry {
+    fn drop(&mut self) {
+        let mut m = self.resolver.inflight.lock().unwrap_or_else(|p| p.into_inner());
+        if m.get(&self.key).is_some_and(|r| r.same_channel(&self.rx)) {
+            m.remove(&self.key);
+        }
+    }
+}
+
+/// The answer of a resolution in flight, when it ends.
+async fn wait(mut pending: Pending) -> Arc<Answer> {
+    match pending.wait_for(Option::is_some).await {
+        Ok(a) => a.clone().unwrap_or_else(|| Arc::new(failure(0, (ede::OTHER, "internal error".into())))),
+        Err(_) => Arc::new(failure(0, (ede::OTHER, "internal error".into()))),
+    }
 }
 
 /// The result of resolving one name (no chain following across responses), before
@@ -474,47 +505,51 @@ impl Resolver {
             }
             return a;
         }
-        let key = crate::cache::key(qname, qtype);
-        let cell = {
-            let mut m = self.inflight.lock().unwrap_or_else(|p| p.into_inner());
-            m.entry(key.clone()).or_insert_with(|| Arc::new(OnceCell::new())).clone()
-        };
-        let me = self.clone();
-        // Upstream queries carry the name lowercased, whatever case the client used: the
-        // case is not data (RFC 4343 §3), and the client's spelling must neither leak to
-        // authorities nor decide which spelling gets cached.
-        let (q, t) = (qname.to_lowercase(), qtype);
-        let init = cell.get_or_init(|| async move {
-            // Run on its own task so a client that goes away (or stops waiting, below)
-            // does not cancel it.
-            let task = tokio::spawn(async move { me.resolve_uncached(&q, t).await });
-            task.await.unwrap_or_else(|_| Arc::new(failure(0, (ede::OTHER, "internal error".into()))))
-        });
+        let (pending, _) = self.pending(qname, qtype);
         // RFC 8767 §5 client response timer: with stale data at hand, a client waits only
-        // so long for the fresh answer; the resolution goes on and refreshes the cache.
+        // so long for the fresh answer; the resolution goes on and refreshes the cache,
+        // and clients asking meanwhile join it rather than start another.
         let stale = self
             .settings
             .serve_stale
             .filter(|p| !p.client_timeout.is_zero())
             .and_then(|p| self.answers.get_stale(qname, qtype, now).map(|a| (p, a)));
-        let answer = match stale {
-            Some((p, old)) => match tokio::time::timeout(p.client_timeout, init).await {
-                Ok(a) => a.clone(),
-                Err(_) => {
-                    let mut m = self.inflight.lock().unwrap_or_else(|p| p.into_inner());
-                    if m.get(&key).is_some_and(|c| Arc::ptr_eq(c, &cell) && c.get().is_none()) {
-                        m.remove(&key);
-                    }
-                    return self.stale_copy(&old, p, now);
-                }
+        match stale {
+            Some((p, old)) => match tokio::time::timeout(p.client_timeout, wait(pending)).await {
+                Ok(a) => a,
+                Err(_) => self.stale_copy(&old, p, now),
             },
-            None => init.await.clone(),
-        };
-        let mut m = self.inflight.lock().unwrap_or_else(|p| p.into_inner());
-        if m.get(&key).is_some_and(|c| Arc::ptr_eq(c, &cell)) {
-            m.remove(&key);
+            None => wait(pending).await,
         }
-        answer
+    }
+
+    /// The resolution of `qname`/`qtype` in flight, started now (on its own task, so a
+    /// client that goes away or stops waiting does not cancel it) when there is none;
+    /// `true` when this call started it.
+    fn pending(self: &Arc<Self>, qname: &Name, qtype: RType) -> (Pending, bool) {
+        let key = crate::cache::key(qname, qtype);
+        let mut m = self.inflight.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(rx) = m.get(&key) {
+            return (rx.clone(), false);
+        }
+        let (tx, rx) = watch::channel(None);
+        m.insert(key.clone(), rx.clone());
+        drop(m);
+        let entry = InflightEntry { resolver: self.clone(), key, rx: rx.clone() };
+        // Upstream queries carry the name lowercased, whatever case the client used: the
+        // case is not data (RFC 4343 §3), and the client's spelling must neither leak to
+        // authorities nor decide which spelling gets cached.
+        let q = qname.to_lowercase();
+        tokio::spawn(async move {
+            let a = entry.resolver.resolve_uncached(&q, qtype).await;
+            // The entry goes before the answer is sent: a waiter that goes on to ask
+            // again must not find this finished resolution and be handed its answer (the
+            // answer is in the cache by now). A panic above drops the sender and the
+            // entry, and the waiters see a failure.
+            drop(entry);
+            let _ = tx.send(Some(a));
+        });
+        (rx, true)
     }
 
     async fn resolve_uncached(&self, qname: &Name, qtype: RType) -> Arc<Answer> {
@@ -662,29 +697,12 @@ impl Resolver {
     /// unless a resolution of it is already under way; the fresh answer replaces the
     /// cached one. Needs a Tokio runtime (does nothing outside one).
     pub fn prefetch(self: &Arc<Self>, qname: &Name, qtype: RType) {
-        let Ok(rt) = tokio::runtime::Handle::try_current() else { return };
-        let key = crate::cache::key(qname, qtype);
-        let cell = {
-            let mut m = self.inflight.lock().unwrap_or_else(|p| p.into_inner());
-            if m.contains_key(&key) {
-                return;
-            }
-            let cell = Arc::new(OnceCell::new());
-            m.insert(key.clone(), cell.clone());
-            cell
-        };
-        self.counters.prefetches.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let me = self.clone();
-        let q = qname.to_lowercase();
-        rt.spawn(async move {
-            let a = me.resolve_uncached(&q, qtype).await;
-            // Clients that came while it ran share the result.
-            let _ = cell.set(a);
-            let mut m = me.inflight.lock().unwrap_or_else(|p| p.into_inner());
-            if m.get(&key).is_some_and(|c| Arc::ptr_eq(c, &cell)) {
-                m.remove(&key);
-            }
-        });
+        if tokio::runtime::Handle::try_current().is_err() {
+            return;
+        }
+        if let (_, true) = self.pending(qname, qtype) {
+            self.counters.prefetches.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
     }
 
     /// `old`, expired, served stale (RFC 8767 §4): its records with the stale TTL and the
