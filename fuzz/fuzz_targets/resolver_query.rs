@@ -86,7 +86,7 @@ fuzz_target!(|data: &[u8]| {
                 tern_shared::wire::Message::parse(&out).expect("admission replies decode");
             }
             Admit::Resolve(q) => {
-                rt.block_on(server.answer(&q, if udp { 1232 } else { 65535 }, &mut out));
+                rt.block_on(server.answer(&q, peer.ip(), if udp { 1232 } else { 65535 }, &mut out));
                 tern_shared::wire::Message::parse(&out).expect("answers decode");
             }
         }

@@ -108,11 +108,13 @@ pub struct Dns64Spec {
     pub prefix: Option<String>,
     /// AAAA records in these ranges count as absent (RFC 6147 §5.1.4).
     pub exclude: Vec<String>,
+    /// Clients (addresses or prefixes) that get DNS64; empty: every client.
+    pub clients: Vec<String>,
 }
 
 impl Default for Dns64Spec {
     fn default() -> Self {
-        Dns64Spec { prefix: None, exclude: vec!["::ffff:0:0/96".into()] }
+        Dns64Spec { prefix: None, exclude: vec!["::ffff:0:0/96".into()], clients: Vec::new() }
     }
 }
 
@@ -693,7 +695,14 @@ impl Spec {
                             .map_err(|_| ConfigError::new(format!("dns64.exclude[{i}]"), format!("{e:?} is not an IPv6 prefix")))
                     })
                     .collect::<Result<Vec<_>, _>>()?;
-                Some(crate::dns64::Dns64 { prefix, exclude })
+                let clients = self
+                    .dns64
+                    .clients
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| parse_cidr(c).map_err(|r| ConfigError::new(format!("dns64.clients[{i}]"), r)))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Some(crate::dns64::Dns64 { prefix, exclude, clients })
             }
         };
         let path = |p: &String| base.join(p);

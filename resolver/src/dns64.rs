@@ -8,6 +8,10 @@
 //! `::ffff:0:0/96`). A client that sets both CD and DO does its own validation and gets
 //! no synthesis (§5.5). Synthesised records are never marked authentic (no AD): they
 //! exist in no signed zone.
+//!
+//! Only the clients in `clients` (all when empty) get it: the IPv6-only hosts behind the
+//! NAT64. The server keeps their AAAA and PTR answers apart from other clients' in the
+//! packet cache.
 
 use crate::cache::{Answer, AnswerKind};
 use crate::rrset::RRset;
@@ -26,6 +30,9 @@ pub struct Dns64 {
     pub prefix: Ipv6Net,
     /// AAAA records in these ranges count as absent (RFC 6147 §5.1.4).
     pub exclude: Vec<Ipv6Net>,
+    /// The clients DNS64 is for (RFC 6147 §5.1: the DNS64 serves the IPv6-only hosts
+    /// behind the NAT64; others get answers as they are); empty: every client.
+    pub clients: Vec<ipnet::IpNet>,
 }
 
 /// Prefix lengths RFC 6052 §2.2 defines.
@@ -122,6 +129,10 @@ pub fn reverse_answer(qname: &Name, target: &Name, ans: &Answer, now: u64) -> An
 }
 
 impl Dns64 {
+    /// Whether `client` gets DNS64 (is inside `clients`, or `clients` is empty).
+    pub fn serves(&self, client: std::net::IpAddr) -> bool {
+        self.clients.is_empty() || tern_shared::config::ip_allowed(&self.clients, client)
+    }
     /// RFC 6147 §5.3.1: for a question about a whole address inside the prefix under
     /// ip6.arpa, the in-addr.arpa name of the IPv4 address it embeds.
     pub fn reverse_target(&self, qname: &Name) -> Option<Name> {
@@ -262,7 +273,7 @@ mod tests {
             let v4: Ipv4Addr = "192.0.2.33".parse().unwrap();
             assert_eq!(extract(&prefix, embed(&prefix, v4)), Some(v4), "{p}");
         }
-        let d = Dns64 { prefix: "64:ff9b::/96".parse().unwrap(), exclude: Vec::new() };
+        let d = Dns64 { prefix: "64:ff9b::/96".parse().unwrap(), exclude: Vec::new(), clients: Vec::new() };
         let q = crate::policy::reverse_name("64:ff9b::c000:221".parse().unwrap());
         assert_eq!(d.reverse_target(&q), Some(n("33.2.0.192.in-addr.arpa.")));
         let outside = crate::policy::reverse_name("2001:db8::1".parse().unwrap());
@@ -304,7 +315,7 @@ mod tests {
 
     #[test]
     fn nodata_aaaa_is_synthesised_through_a_cname_with_the_smaller_ttl() {
-        let d = Dns64 { prefix: "64:ff9b::/96".parse().unwrap(), exclude: vec!["::ffff:0:0/96".parse().unwrap()] };
+        let d = Dns64 { prefix: "64:ff9b::/96".parse().unwrap(), exclude: vec!["::ffff:0:0/96".parse().unwrap()], clients: Vec::new() };
         let soa = RRset::new(n("example."), RType::SOA, 60, vec![vec![0u8; 22].into()]);
         let cname = RRset::new(n("alias.example."), RType::CNAME, 300, vec![n("www.example.").wire().into()]);
         let aaaa = answer(AnswerKind::NoData, vec![cname.clone()], vec![soa], 60);
@@ -324,7 +335,7 @@ mod tests {
 
     #[test]
     fn real_aaaa_nxdomain_and_failures_are_left_alone() {
-        let d = Dns64 { prefix: "64:ff9b::/96".parse().unwrap(), exclude: vec!["::ffff:0:0/96".parse().unwrap()] };
+        let d = Dns64 { prefix: "64:ff9b::/96".parse().unwrap(), exclude: vec!["::ffff:0:0/96".parse().unwrap()], clients: Vec::new() };
         let real = RRset::new(n("www.example."), RType::AAAA, 60, vec![Ipv6Addr::LOCALHOST.octets().to_vec().into()]);
         assert!(!d.wants(&answer(AnswerKind::Positive, vec![real], vec![], 60)));
         let mapped = "::ffff:192.0.2.1".parse::<Ipv6Addr>().unwrap();

@@ -289,7 +289,12 @@ impl Response {
 
 /// Sends raw bytes over UDP and returns the raw reply, or `None` after `timeout`.
 pub fn udp_exchange(server: SocketAddr, packet: &[u8], timeout: Duration) -> Option<Vec<u8>> {
-    let sock = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).expect("client socket");
+    udp_exchange_from(Ipv4Addr::LOCALHOST, server, packet, timeout)
+}
+
+/// As [`udp_exchange`], from the loopback address `source` (127.0.0.0/8).
+pub fn udp_exchange_from(source: Ipv4Addr, server: SocketAddr, packet: &[u8], timeout: Duration) -> Option<Vec<u8>> {
+    let sock = UdpSocket::bind((source, 0)).expect("client socket");
     sock.set_read_timeout(Some(timeout)).ok()?;
     sock.send_to(packet, server).ok()?;
     let mut buf = vec![0u8; 65535];
@@ -342,6 +347,16 @@ pub fn decode(raw: Vec<u8>) -> Response {
 /// Asks `server` one question (UDP unless `q.tcp`), bounded to 5 s; panics on no reply.
 pub fn query(server: SocketAddr, name: &str, qtype: RType, q: Q) -> Response {
     try_query(server, name, qtype, q).unwrap_or_else(|| panic!("no reply from {server} for {name} {qtype}"))
+}
+
+/// As [`query`] over UDP, from the loopback address `source` (127.0.0.0/8).
+pub fn query_from(source: Ipv4Addr, server: SocketAddr, name: &str, qtype: RType, q: Q) -> Response {
+    let id = (std::process::id() as u16).wrapping_mul(31).wrapping_add(NEXT_ADDR.fetch_add(1, Ordering::Relaxed) as u16);
+    let raw = udp_exchange_from(source, server, &build_query(id, name, qtype, q), Duration::from_secs(5))
+        .unwrap_or_else(|| panic!("no reply from {server} to {source} for {name} {qtype}"));
+    let r = decode(raw);
+    assert_eq!(r.msg.header.id, id, "reply ID");
+    r
 }
 
 /// As [`query`], returning `None` when no reply arrives.

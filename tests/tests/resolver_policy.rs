@@ -151,6 +151,33 @@ fn dns64_synthesises_aaaa_only_where_none_exists() {
 }
 
 #[test]
+fn dns64_serves_only_its_clients() {
+    // DNS64 for 127.0.0.2 only (dns64.clients): other clients get the AAAA answer as it
+    // is, from the packet cache too (asked twice each way, interleaved).
+    let s = setup("[dns64]\nprefix = \"64:ff9b::/96\"\nclients = [\"127.0.0.2/32\"]\n");
+    let (nat64, other) = (std::net::Ipv4Addr::new(127, 0, 0, 2), std::net::Ipv4Addr::new(127, 0, 0, 1));
+    for _ in 0..2 {
+        let m = query_from(other, s.addr, "mail.example.com.", RType::AAAA, Q::rd());
+        assert!(m.rcode() == rcode::NOERROR && m.msg.answers.is_empty(), "not a DNS64 client: {}", m.summary());
+        let m = query_from(nat64, s.addr, "mail.example.com.", RType::AAAA, Q::rd());
+        assert_eq!(m.answers(RType::AAAA), vec!["64:ff9b::c000:202"], "{}", m.summary());
+    }
+    if require("dig") {
+        let out = dig(s.addr, "mail.example.com", "AAAA", &["+short", "-b", "127.0.0.2"]);
+        assert_eq!(out.trim(), "64:ff9b::c000:202", "dig -b 127.0.0.2");
+        let out = dig(s.addr, "mail.example.com", "AAAA", &["+short", "-b", "127.0.0.1"]);
+        assert_eq!(out.trim(), "", "dig -b 127.0.0.1");
+    }
+    // A bad entry refuses the config, naming it.
+    let dir = scratch();
+    let cfg = dir.path().join("bad.toml");
+    std::fs::write(&cfg, "[dns64]\nprefix = \"64:ff9b::/96\"\nclients = [\"127.0.0.2/33\"]\n").unwrap();
+    let (ok, out, err) =
+        run_bounded(&bin("tern-resolver"), &["--config", &cfg.display().to_string(), "--check-config"], Duration::from_secs(30));
+    assert!(!ok && format!("{out}{err}").contains("dns64.clients[0]"), "{out}{err}");
+}
+
+#[test]
 fn reload_replaces_the_policy_without_restart() {
     let mut s = setup(POLICY);
     assert_eq!(query(s.addr, "www.example.com.", RType::A, Q::rd()).rcode(), rcode::NXDOMAIN);

@@ -32,6 +32,8 @@ pub mod variant {
     pub const CD: u8 = 4;
     /// AD may be returned (DO or AD set, RFC 6840 §5.7).
     pub const AD: u8 = 8;
+    /// The client is outside `dns64.clients` (set by the server, for AAAA and PTR).
+    pub const NO_DNS64: u8 = 16;
 }
 
 /// A cached response image.

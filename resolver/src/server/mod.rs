@@ -12,7 +12,7 @@ use crate::cache::packet::{self, make_key, Packet, MAX_KEY};
 use crate::resolve::Resolver;
 use ipnet::IpNet;
 use std::io;
-use std::net::{SocketAddr, UdpSocket};
+use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -148,7 +148,7 @@ impl Server {
         }
         // The hot path: a complete answer image for exactly this question and variant.
         let mut kbuf = [0u8; MAX_KEY];
-        let klen = make_key(&mut kbuf, &q);
+        let klen = self.key(&mut kbuf, &q, peer.ip());
         let now = self.resolver.now();
         if let Some(p) = self.resolver.packets.get(&kbuf[..klen], now) {
             if !limit_udp || p.image.len() <= reply::udp_limit(&q, self.udp_payload) {
@@ -168,8 +168,19 @@ impl Server {
         Admit::Resolve(q)
     }
 
-    /// Resolves `q` and writes the response; stores it in the packet cache when complete.
-    pub async fn answer(&self, q: &QueryView<'_>, limit: usize, out: &mut Vec<u8>) {
+    /// The packet-cache key of `q` from `peer` (see [`make_key`]): AAAA and PTR answers
+    /// differ for clients outside `dns64.clients`, so theirs are kept apart.
+    fn key(&self, buf: &mut [u8; MAX_KEY], q: &QueryView<'_>, peer: IpAddr) -> usize {
+        let n = make_key(buf, q);
+        if matches!(q.qtype, RType::AAAA | RType::PTR) && self.dns64.load().as_ref().is_some_and(|d| !d.serves(peer)) {
+            buf[n - 1] |= packet::variant::NO_DNS64;
+        }
+        n
+    }
+
+    /// Resolves `q` from `peer` and writes the response; stores it in the packet cache
+    /// when complete.
+    pub async fn answer(&self, q: &QueryView<'_>, peer: IpAddr, limit: usize, out: &mut Vec<u8>) {
         let qname = match tern_shared::wire::Name::from_wire(q.qname) {
             Ok(n) => n,
             Err(_) => {
@@ -179,7 +190,8 @@ impl Server {
         };
         // RFC 6147 §5.3.1: a PTR question for an address under the DNS64 prefix is
         // answered through the IPv4 address's in-addr.arpa name.
-        let ptr_target = if q.qtype == RType::PTR { self.dns64.load_full().and_then(|d| d.reverse_target(&qname)) } else { None };
+        let dns64 = self.dns64.load_full().filter(|d| d.serves(peer));
+        let ptr_target = if q.qtype == RType::PTR { dns64.as_ref().and_then(|d| d.reverse_target(&qname)) } else { None };
         let mut a = match &ptr_target {
             Some(t) => {
                 // The IPv4 name may be local data (a hosts-style PTR) the resolver never sees.
@@ -196,7 +208,7 @@ impl Server {
         let cd = q.header.has(tern_shared::wire::flags::CD);
         if q.qtype == RType::AAAA && !(cd && q.dnssec_ok()) {
             // RFC 6147 §5.5: a client setting CD and DO validates itself; no synthesis.
-            if let Some(d) = self.dns64.load_full() {
+            if let Some(d) = &dns64 {
                 if d.wants(&a) {
                     let target = d.target(&qname, &a);
                     let four = self.resolver.resolve(&target, RType::A).await;
@@ -242,7 +254,7 @@ impl Server {
         if w.cacheable && a.expires > now {
             if let Some(offsets) = packet::ttl_offsets(out) {
                 let mut kbuf = [0u8; MAX_KEY];
-                let klen = make_key(&mut kbuf, q);
+                let klen = self.key(&mut kbuf, q, peer);
                 // The image is stored with TTLs as of `now`.
                 self.resolver
                     .packets
@@ -293,7 +305,7 @@ pub fn udp_worker(sock: UdpSocket, server: Arc<Server>, rt: tokio::runtime::Hand
                         let mut out = Vec::with_capacity(1232);
                         let limit = reply::udp_limit(&q, server.udp_payload);
                         let started = std::time::Instant::now();
-                        server.answer(&q, limit, &mut out).await;
+                        server.answer(&q, peer.ip(), limit, &mut out).await;
                         crate::metrics::udp().latency(started.elapsed());
                         count_reply(crate::metrics::udp(), &out);
                         let _ = sock.send_to(&out, peer);
@@ -343,7 +355,7 @@ async fn tcp_connection(mut stream: tokio::net::TcpStream, peer: SocketAddr, ser
             Admit::Reply => {}
             Admit::Resolve(q) => {
                 let started = std::time::Instant::now();
-                server.answer(&q, 65535, &mut out).await;
+                server.answer(&q, peer.ip(), 65535, &mut out).await;
                 crate::metrics::tcp().latency(started.elapsed());
             }
         }

@@ -373,7 +373,8 @@ fn modules(sc: &Scenario) -> Result<Modules, String> {
                 }
                 "dns64_prefix" => {
                     let prefix = format!("{val}/96").parse().map_err(|_| format!("dns64_prefix {val:?}"))?;
-                    m.dns64 = Some(tern_resolver::dns64::Dns64 { prefix, exclude: vec!["::ffff:0:0/96".parse().unwrap()] });
+                    m.dns64 =
+                        Some(tern_resolver::dns64::Dns64 { prefix, exclude: vec!["::ffff:0:0/96".parse().unwrap()], clients: Vec::new() });
                 }
                 "static_hint_name" => {
                     hint_name = Some(Name::parse(val, Some(&Name::root())).map_err(|e| format!("static_hint_name: {e}"))?)
@@ -619,7 +620,7 @@ async fn play(sc: &Arc<Scenario>, qmin: bool) -> Result<(), String> {
                     Admit::Drop => None,
                     Admit::Resolve(q) => {
                         let limit = tern_resolver::server::reply::udp_limit(&q, server.udp_payload);
-                        match tokio::time::timeout(Duration::from_secs(20), server.answer(&q, limit, &mut out)).await {
+                        match tokio::time::timeout(Duration::from_secs(20), server.answer(&q, client.ip(), limit, &mut out)).await {
                             Ok(()) => Some(out),
                             Err(_) => return Err(format!("step {}: resolution did not finish in 20 s", step.id)),
                         }
