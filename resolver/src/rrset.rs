@@ -22,6 +22,20 @@ pub struct RRset {
 }
 
 impl RRset {
+    /// Gives back the spare capacity of its record lists: RRsets are built by pushing
+    /// (a Vec grown that way keeps room for four), and a cached one lives long.
+    pub fn shrink_to_fit(&mut self) {
+        self.rdatas.shrink_to_fit();
+        self.sigs.shrink_to_fit();
+    }
+
+    /// `sets` without spare capacity, theirs or its own (see [`RRset::shrink_to_fit`]).
+    pub fn compact(mut sets: Vec<RRset>) -> Vec<RRset> {
+        sets.iter_mut().for_each(RRset::shrink_to_fit);
+        sets.shrink_to_fit();
+        sets
+    }
+
     /// An RRset without signatures.
     pub fn new(owner: Name, rtype: RType, ttl: u32, rdatas: Vec<Box<[u8]>>) -> RRset {
         RRset { owner, rtype, class: Class::IN, ttl, rdatas, sigs: Vec::new() }

@@ -542,3 +542,19 @@ fn a_failed_refresh_keeps_the_live_answer() {
     let now = r.now();
     assert!(Arc::ptr_eq(&r.answers.get(&www, RType::A, now).expect("still cached"), &first));
 }
+
+#[test]
+fn cached_answers_keep_no_spare_capacity() {
+    // A cached answer lives as long as its TTL: room left in its lists by pushing (a Vec
+    // grown one push at a time keeps space for four) is memory held for nothing.
+    let FlakySetup { r, rt, .. } = flaky_setup(|_| {}, Duration::ZERO);
+    let a = rt.block_on(r.resolve(&n("www.example."), RType::A));
+    assert_eq!(a.kind, AnswerKind::Positive);
+    let cached = r.answers.get(&n("www.example."), RType::A, r.now()).expect("cached");
+    for sets in [&cached.answer, &cached.authority] {
+        assert_eq!(sets.capacity(), sets.len());
+        for s in sets.iter() {
+            assert_eq!((s.rdatas.capacity(), s.sigs.capacity()), (s.rdatas.len(), s.sigs.len()), "{s:?}");
+        }
+    }
+}

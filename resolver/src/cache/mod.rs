@@ -220,7 +220,7 @@ impl RRsetCache {
 
     /// Stores an RRset unless a live entry of higher rank is there (RFC 2181 §5.4.1).
     /// Returns true if stored.
-    pub fn put(&self, rrset: RRset, rank: Rank, trust: Trust, now: u64) -> bool {
+    pub fn put(&self, mut rrset: RRset, rank: Rank, trust: Trust, now: u64) -> bool {
         let k = key(&rrset.owner, rrset.rtype);
         if let Some(old) = self.inner.get(&k) {
             let better_trust = old.trust == Trust::Unchecked && trust == Trust::Secure;
@@ -229,6 +229,7 @@ impl RRsetCache {
             }
         }
         let ttl = if trust == Trust::Bogus { self.ttl.bogus.min(rrset.ttl) } else { self.ttl.positive(rrset.ttl) } as u64;
+        rrset.shrink_to_fit();
         let entry = CachedRRset { rrset, rank, trust, stored: now, expires: now + ttl };
         self.stats.bytes.fetch_add(rrset_bytes(&k, &entry), std::sync::atomic::Ordering::Relaxed);
         self.inner.insert(k, Arc::new(entry));

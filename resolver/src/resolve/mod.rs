@@ -676,8 +676,8 @@ impl Resolver {
         let a = Arc::new(Answer {
             kind: chain.kind,
             rcode: rc,
-            answer: chain.answer,
-            authority,
+            answer: RRset::compact(chain.answer),
+            authority: RRset::compact(authority),
             security,
             ede,
             stored: now,
