@@ -150,19 +150,26 @@ impl Server {
         let mut kbuf = [0u8; MAX_KEY];
         let klen = self.key(&mut kbuf, &q, peer.ip());
         let now = self.resolver.now();
-        if let Some(p) = self.resolver.packets.get(&kbuf[..klen], now) {
-            if !limit_udp || p.image.len() <= reply::udp_limit(&q, self.udp_payload) {
-                packet::write_hit(&p, &q, now, out);
-                self.stats.cache_hits.fetch_add(1, Ordering::Relaxed);
-                if self.resolver.settings.prefetch && p.claim_prefetch(now) {
-                    // A popular answer near its end: refresh it in the background, so
-                    // it does not expire under its clients (the rare, allocating case).
-                    if let Ok(name) = tern_shared::wire::Name::from_wire(q.qname) {
-                        self.resolver.prefetch(&name, q.qtype);
-                    }
-                }
-                return Admit::Reply;
+        let limit = if limit_udp { reply::udp_limit(&q, self.udp_payload) } else { usize::MAX };
+        let prefetch = self.resolver.settings.prefetch;
+        let hit = self.resolver.packets.with(&kbuf[..klen], now, |p| {
+            if p.image.len() > limit {
+                return None;
             }
+            packet::write_hit(p, &q, now, out);
+            Some(prefetch && p.claim_prefetch(now))
+        });
+        if let Some(Some(refresh)) = hit {
+            self.stats.cache_hits.fetch_add(1, Ordering::Relaxed);
+            if refresh {
+                // A popular answer near its end: refresh it in the background, so it
+                // does not expire under its clients (the rare, allocating case), once
+                // the shard's lock is let go.
+                if let Ok(name) = tern_shared::wire::Name::from_wire(q.qname) {
+                    self.resolver.prefetch(&name, q.qtype);
+                }
+            }
+            return Admit::Reply;
         }
         self.stats.cache_misses.fetch_add(1, Ordering::Relaxed);
         Admit::Resolve(q)
