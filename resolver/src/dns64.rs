@@ -133,6 +133,7 @@ impl Dns64 {
     pub fn serves(&self, client: std::net::IpAddr) -> bool {
         self.clients.is_empty() || tern_shared::config::ip_allowed(&self.clients, client)
     }
+
     /// RFC 6147 §5.3.1: for a question about a whole address inside the prefix under
     /// ip6.arpa, the in-addr.arpa name of the IPv4 address it embeds.
     pub fn reverse_target(&self, qname: &Name) -> Option<Name> {

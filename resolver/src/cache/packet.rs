@@ -125,19 +125,13 @@ impl PacketCache {
         (self.hasher.hash_one(key) >> (64 - SHARDS.trailing_zeros())) as usize
     }
 
-    /// Looks up a key built by [`make_key`].
-    #[inline]
-    pub fn get(&self, key: &[u8], now: u64) -> Option<Arc<Packet>> {
-        self.with(key, now, Arc::clone)
-    }
-
     /// Runs `f` on the live image under `key` (built by [`make_key`]) in place, under the
-    /// shard's read lock: the hit path uses it to copy the image out without touching the
-    /// image's reference count (two atomic operations on a line other workers share).
+    /// shard's read lock: the hit path copies the image out without touching the image's
+    /// reference count (two atomic operations on a line other workers share).
     #[inline]
-    pub fn with<R>(&self, key: &[u8], now: u64, f: impl FnOnce(&Arc<Packet>) -> R) -> Option<R> {
+    pub fn with<R>(&self, key: &[u8], now: u64, f: impl FnOnce(&Packet) -> R) -> Option<R> {
         let shard = self.shards[self.shard_of(key)].read().unwrap_or_else(|p| p.into_inner());
-        shard.get(key).filter(|p| p.expires > now).map(f)
+        shard.get(key).filter(|p| p.expires > now).map(|p| f(p))
     }
 
     /// Stores an image.

@@ -290,10 +290,9 @@ impl Drop for InflightEntry {
 
 /// The answer of a resolution in flight, when it ends.
 async fn wait(mut pending: Pending) -> Arc<Answer> {
-    match pending.wait_for(Option::is_some).await {
-        Ok(a) => a.clone().unwrap_or_else(|| Arc::new(failure(0, (ede::OTHER, "internal error".into())))),
-        Err(_) => Arc::new(failure(0, (ede::OTHER, "internal error".into()))),
-    }
+    // An error means the resolution's task ended without an answer (it panicked).
+    let answer = pending.wait_for(Option::is_some).await.ok().and_then(|a| a.clone());
+    answer.unwrap_or_else(|| Arc::new(failure(0, (ede::OTHER, "internal error".into()))))
 }
 
 /// The result of resolving one name (no chain following across responses), before
